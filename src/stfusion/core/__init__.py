@@ -1,0 +1,33 @@
+"""Data model, method registry and errors (NumPy only; imports no other stfusion part)."""
+
+from .errors import (
+    BandMismatchError,
+    CRSMismatchError,
+    DateError,
+    DTypeError,
+    ExtentMismatchError,
+    FileFormatError,
+    InputError,
+    InvalidValueError,
+    MissingDependencyError,
+    NoDataError,
+    OutputExistsError,
+    RatioError,
+    ShapeMismatchError,
+    StfusionError,
+    UnknownMethodError,
+    UnknownParameterError,
+)
+from .registry import REGISTRY, MethodSpec, get_spec, list_methods
+from .run import predict
+from .scene import IDENTITY, RasterEncoding, Scene, Transform
+from .task import FusionTask, Pair, STSFTask, check_compatible, check_same_grid
+
+__all__ = [
+    "BandMismatchError", "CRSMismatchError", "DateError", "DTypeError", "ExtentMismatchError",
+    "FileFormatError", "InputError", "InvalidValueError", "MissingDependencyError", "NoDataError",
+    "OutputExistsError", "RatioError", "ShapeMismatchError", "StfusionError", "UnknownMethodError",
+    "UnknownParameterError", "REGISTRY", "MethodSpec", "get_spec", "list_methods", "predict",
+    "IDENTITY", "RasterEncoding", "Scene", "Transform", "FusionTask", "Pair", "STSFTask",
+    "check_compatible", "check_same_grid",
+]

@@ -1,0 +1,83 @@
+"""Typed errors. Every message says what is wrong and how to fix it, on one line.
+
+`InputError` and its subclasses are the user's to fix (the CLI exits with code 2);
+any other exception is an internal error (exit code 1).
+"""
+
+from __future__ import annotations
+
+
+class StfusionError(Exception):
+    """Base class of every error raised by stfusion."""
+
+
+class InputError(StfusionError, ValueError):
+    """Bad input: the user can fix it. The CLI prints the message and exits with code 2."""
+
+
+class BandMismatchError(InputError):
+    """Two images have different band counts or band names."""
+
+
+class ShapeMismatchError(InputError):
+    """Arrays or images have incompatible shapes."""
+
+
+class ExtentMismatchError(InputError):
+    """Two images do not cover the same ground."""
+
+
+class CRSMismatchError(InputError):
+    """Two images are in different coordinate reference systems."""
+
+
+class RatioError(InputError):
+    """The coarse/fine pixel-size ratio is missing, inconsistent or invalid."""
+
+
+class DateError(InputError):
+    """Dates are missing, unparsable or inconsistent."""
+
+
+class InvalidValueError(InputError):
+    """NaN or infinite values where valid data is required."""
+
+
+class NoDataError(InputError):
+    """An image (or the part of it that matters) has no valid pixel."""
+
+
+class DTypeError(InputError):
+    """An array has a data type that cannot be used."""
+
+
+class FileFormatError(InputError):
+    """A file is missing, truncated or not a readable raster."""
+
+
+class OutputExistsError(InputError):
+    """The output file exists and overwriting was not requested."""
+
+
+class UnknownMethodError(InputError):
+    """No method of that name is registered."""
+
+
+class UnknownParameterError(InputError):
+    """A method parameter does not exist or its value cannot be used."""
+
+
+class MissingDependencyError(StfusionError, ImportError):
+    """An optional dependency is not installed; the message names the pip extra."""
+
+
+def require(module: str, extra: str):
+    """Import an optional heavy dependency, or raise with the exact pip command to install it."""
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        raise MissingDependencyError(
+            f"{module} is not installed; install it with: pip install 'stfusion[{extra}]'"
+        ) from exc

@@ -1,0 +1,149 @@
+"""The method registry: one explicit dict from a method's name to its `MethodSpec`.
+
+A method's module is imported only when the method is first used, so `core` never imports
+an algorithm at import time. A method module exposes ``predict(task, params) -> Scene``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import typing
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any, Callable, Mapping
+
+from .errors import UnknownMethodError, UnknownParameterError
+from .params import DeltaParams, NoChangeParams
+
+
+def _no_halo(params: Any, resolution: float | None) -> int:
+    return 0
+
+
+@dataclass(frozen=True)
+class MethodSpec:
+    """What the rest of stfusion knows about a method before importing it.
+
+    ``halo(params, resolution_m)`` is the number of fine pixels a block needs on each side.
+    """
+
+    name: str
+    family: str
+    task: str  # "stf" or "stsf"
+    min_pairs: int
+    max_pairs: int | None
+    params: type
+    module: str
+    summary: str
+    reference: str = ""
+    needs_training: bool = False
+    halo: Callable[[Any, float | None], int] = _no_halo
+
+    def load(self) -> ModuleType:
+        """Import the method's module (once) and return it."""
+        return importlib.import_module(self.module)
+
+    def make_params(self, overrides: Mapping[str, Any] | None = None) -> Any:
+        """The parameter dataclass with ``overrides`` applied; strings are parsed by field type."""
+        overrides = dict(overrides or {})
+        fields = {f.name: f for f in dataclasses.fields(self.params)}
+        unknown = sorted(set(overrides) - set(fields))
+        if unknown:
+            valid = ", ".join(fields) or "none"
+            raise UnknownParameterError(
+                f"{self.name} has no parameter {', '.join(repr(u) for u in unknown)}; valid parameters: {valid}"
+            )
+        hints = typing.get_type_hints(self.params)
+        parsed = {k: _parse_value(self.name, k, v, hints[k]) for k, v in overrides.items()}
+        return self.params(**parsed)
+
+    def defaults(self) -> dict[str, Any]:
+        """Parameter names and default values."""
+        return {f.name: getattr(self.params(), f.name) for f in dataclasses.fields(self.params)}
+
+    def pairs_text(self) -> str:
+        if self.max_pairs == self.min_pairs:
+            return str(self.min_pairs)
+        return f"{self.min_pairs}+" if self.max_pairs is None else f"{self.min_pairs}-{self.max_pairs}"
+
+
+def _parse_value(method: str, key: str, value: Any, hint: Any) -> Any:
+    """Convert ``value`` (often a CLI string) to the field type ``hint``."""
+    args = typing.get_args(hint)
+    optional = type(None) in args
+    base = next((a for a in args if a is not type(None)), hint) if args else hint
+    if typing.get_origin(hint) is typing.Literal or typing.get_origin(base) is typing.Literal:
+        choices = typing.get_args(base if typing.get_origin(base) is typing.Literal else hint)
+        if value not in choices:
+            raise UnknownParameterError(
+                f"{method}: {key}={value!r} is not one of {', '.join(map(str, choices))}"
+            )
+        return value
+    if not isinstance(value, str):
+        return value
+    text = value.strip()
+    if optional and text.lower() in ("none", "null", ""):
+        return None
+    try:
+        if base is bool:
+            if text.lower() in ("1", "true", "yes", "on"):
+                return True
+            if text.lower() in ("0", "false", "no", "off"):
+                return False
+            raise ValueError(text)
+        if base is int:
+            return int(text)
+        if base is float:
+            return float(text)
+    except ValueError:
+        raise UnknownParameterError(
+            f"{method}: {key}={value!r} is not a valid {base.__name__}; give e.g. {key}={_example(base)}"
+        ) from None
+    return text
+
+
+def _example(tp: type) -> str:
+    return {bool: "true", int: "3", float: "0.5"}.get(tp, "value")
+
+
+REGISTRY: dict[str, MethodSpec] = {
+    spec.name: spec
+    for spec in (
+        MethodSpec(
+            name="nochange",
+            family="baseline",
+            task="stf",
+            min_pairs=1,
+            max_pairs=None,
+            params=NoChangeParams,
+            module="stfusion.methods.baselines",
+            summary="fine image of the nearest base date",
+        ),
+        MethodSpec(
+            name="delta",
+            family="baseline",
+            task="stf",
+            min_pairs=1,
+            max_pairs=None,
+            params=DeltaParams,
+            module="stfusion.methods.baselines",
+            summary="fine + coarse change, inverse-time-distance weighted over pairs",
+        ),
+    )
+}
+
+
+def get_spec(name: str) -> MethodSpec:
+    """The spec of method ``name`` (case-insensitive), or `UnknownMethodError` listing the known ones."""
+    key = str(name).strip().lower()
+    if key not in REGISTRY:
+        raise UnknownMethodError(
+            f"unknown method {name!r}; known methods: {', '.join(sorted(REGISTRY))} (see `stfusion methods`)"
+        )
+    return REGISTRY[key]
+
+
+def list_methods(task: str | None = None) -> list[MethodSpec]:
+    """All specs, optionally only those of one task kind ("stf" or "stsf")."""
+    return [s for s in REGISTRY.values() if task is None or s.task == task]
