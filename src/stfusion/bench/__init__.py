@@ -1,1 +1,1 @@
-"""bench."""
+"""Evaluation and benchmarking: methods × datasets × metrics, tables, figures and reports."""

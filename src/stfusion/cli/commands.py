@@ -1,0 +1,87 @@
+"""The commands: parsing arguments and printing results; the work happens in the library."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from .options import check_output, parse_sets
+
+
+@click.command()
+@click.option("--task", "kind", type=click.Choice(["stf", "stsf"]), default=None, help="Only methods of this task.")
+def methods(kind: str | None) -> None:
+    """Print the method registry: name, family, pairs, training, parameters and defaults."""
+    from ..core.registry import list_methods
+
+    rows = [("name", "family", "task", "pairs", "training", "parameters (defaults)")]
+    for s in list_methods(kind):
+        params = ", ".join(f"{k}={v}" for k, v in s.defaults().items()) or "-"
+        rows.append((s.name, s.family, s.task, s.pairs_text(), "yes" if s.needs_training else "no", params))
+    widths = [max(len(r[i]) for r in rows) for i in range(5)]
+    for r in rows:
+        click.echo("  ".join(c.ljust(w) for c, w in zip(r, widths)) + "  " + r[5])
+
+
+@click.command()
+@click.argument("method")
+@click.option("--pair", "pairs", nargs=2, multiple=True, required=True, metavar="FINE COARSE",
+              type=click.Path(path_type=Path), help="A fine/coarse pair of the same date (repeatable).")
+@click.option("--target", required=True, type=click.Path(path_type=Path), help="Coarse image at the prediction date.")
+@click.option("--out", required=True, type=click.Path(path_type=Path), help="Output GeoTIFF.")
+@click.option("--ratio", type=float, default=None,
+              help="Coarse/fine pixel-size ratio when the coarse files are already on the fine grid.")
+@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="A method parameter (repeatable).")
+@click.option("--resample", type=click.Choice(["average", "bilinear", "nearest"]), default="average",
+              help="How coarse files on their own grid are put on the fine grid.")
+@click.option("--cog", is_flag=True, help="Write a Cloud-Optimized GeoTIFF.")
+@click.option("--overwrite", is_flag=True, help="Replace an existing output.")
+def predict(method: str, pairs: tuple[tuple[Path, Path], ...], target: Path, out: Path, ratio: float | None,
+            sets: tuple[str, ...], resample: str, cog: bool, overwrite: bool) -> None:
+    """Predict the fine image at the date of TARGET with METHOD (see `stfusion methods`)."""
+    from ..parallel import predict_files
+
+    params = parse_sets(sets)
+    check_output(out, overwrite)
+    written = predict_files(method, list(pairs), target, out, params=params, ratio=ratio, overwrite=overwrite,
+                            driver="COG" if cog else "GTiff", resample=resample)
+    click.echo(f"wrote {written}")
+
+
+@click.command()
+@click.argument("truth", type=click.Path(path_type=Path))
+@click.argument("pred", type=click.Path(path_type=Path))
+@click.option("--ratio", required=True, type=float,
+              help="ERGAS h/l = fine pixel size / coarse pixel size (<= 1), e.g. 0.0625 for 30 m vs 480 m.")
+@click.option("--data-range", type=float, default=1.0, show_default=True,
+              help="Data range L for PSNR and SSIM (1.0 for reflectance).")
+@click.option("--json", "json_out", type=click.Path(path_type=Path), default=None, help="Also write the metrics as JSON.")
+@click.option("--apa", "apa_out", type=click.Path(path_type=Path), default=None, help="Also draw the APA polar diagram (PNG).")
+@click.option("--overwrite", is_flag=True, help="Replace existing JSON/PNG outputs.")
+def evaluate(truth: Path, pred: Path, ratio: float, data_range: float, json_out: Path | None,
+             apa_out: Path | None, overwrite: bool) -> None:
+    """Compare PRED with TRUTH: a per-band metric table, optionally JSON and the APA diagram."""
+    from ..bench.evaluate import evaluate_files
+
+    for path in (json_out, apa_out):
+        if path is not None:
+            check_output(path, overwrite)
+    report = evaluate_files(truth, pred, ratio=ratio, data_range=data_range, json_out=json_out, apa_out=apa_out)
+    click.echo(report.table())
+    for path in (json_out, apa_out):
+        if path is not None:
+            click.echo(f"wrote {path}")
+
+
+@click.command()
+@click.option("--out", type=click.Path(path_type=Path), default=Path("stfusion-demo"), show_default=True,
+              help="Folder for metrics.csv, quicklook.png, summary.md and the predictions.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the synthetic scene.")
+def demo(out: Path, seed: int) -> None:
+    """Fuse a built-in synthetic scene with every method that needs no training, and score them."""
+    from ..bench.demo import run_demo
+
+    result = run_demo(out, seed=seed)
+    click.echo(result.table)
+    click.echo(f"wrote {out}/metrics.csv, {out}/quicklook.png, {out}/summary.md")

@@ -1,0 +1,23 @@
+"""Entry point of the `stfusion` console script."""
+
+from __future__ import annotations
+
+import click
+
+from .commands import demo, evaluate, methods, predict
+from .errors import Group
+
+
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="stfusion")
+def cli() -> None:
+    """stfusion: spatiotemporal, spatial-temporal-spectral and temporal-embedding fusion of remote-sensing images."""
+
+
+for _command in (methods, predict, evaluate, demo):
+    cli.add_command(_command)
+
+
+def main() -> None:
+    """Run the command line."""
+    cli(prog_name="stfusion")

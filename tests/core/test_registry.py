@@ -1,0 +1,42 @@
+import dataclasses
+
+import pytest
+
+from stfusion.core import REGISTRY, UnknownMethodError, UnknownParameterError, get_spec, list_methods
+
+
+def test_every_spec_module_exists_and_has_predict():
+    for spec in REGISTRY.values():
+        assert callable(spec.load().predict), spec.name
+        assert dataclasses.is_dataclass(spec.params)
+        assert spec.halo(spec.params(), 30.0) >= 0
+
+
+def test_names_are_lower_case_and_lookup_is_case_insensitive():
+    assert all(name == name.lower() for name in REGISTRY)
+    assert get_spec("DELTA") is REGISTRY["delta"]
+
+
+def test_unknown_method_lists_known_ones():
+    with pytest.raises(UnknownMethodError, match="known methods: .*delta"):
+        get_spec("starfmm")
+
+
+def test_params_parse_strings_and_reject_unknown_keys():
+    spec = get_spec("delta")
+    assert spec.make_params({"power": "2"}).power == 2.0
+    with pytest.raises(UnknownParameterError, match="valid parameters: power"):
+        spec.make_params({"powr": "2"})
+    with pytest.raises(UnknownParameterError, match="not a valid float"):
+        spec.make_params({"power": "abc"})
+
+
+def test_params_are_frozen():
+    p = get_spec("delta").make_params()
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        p.power = 3  # type: ignore[misc]
+
+
+def test_list_methods_filters_by_task():
+    assert {s.name for s in list_methods("stf")} >= {"nochange", "delta"}
+    assert all(s.task == "stsf" for s in list_methods("stsf"))

@@ -1,0 +1,81 @@
+"""Metamorphic checks of DESIGN.md, run on every registered STF method that needs no training."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pytest
+
+from stfusion.core import FusionTask, Pair, Scene, list_methods, predict
+
+METHODS = [s.name for s in list_methods("stf") if not s.needs_training]
+D0, D1 = dt.date(2021, 5, 1), dt.date(2021, 6, 10)
+RATIO = 4
+
+
+def _blocky(fine: np.ndarray) -> np.ndarray:
+    b, h, w = fine.shape
+    blocks = fine.reshape(b, h // RATIO, RATIO, w // RATIO, RATIO).mean(axis=(2, 4))
+    return np.repeat(np.repeat(blocks, RATIO, axis=1), RATIO, axis=2)
+
+
+def _task(fine0: np.ndarray, coarse0: np.ndarray, coarse1: np.ndarray) -> FusionTask:
+    bands = tuple(f"b{i}" for i in range(fine0.shape[0]))
+    pair = Pair(Scene(fine0, date=D0, bands=bands), Scene(coarse0, date=D0, bands=bands))
+    return FusionTask([pair], Scene(coarse1, date=D1, bands=bands), ratio=RATIO)
+
+
+@pytest.fixture(scope="module")
+def images():
+    rng = np.random.default_rng(42)
+    fine0 = (0.1 + 0.3 * rng.random((3, 32, 32))).astype(np.float32)
+    change = np.linspace(0.0, 0.05, 3)[:, None, None] * (1 + rng.random((1, 32, 32)))
+    return fine0, _blocky(fine0), _blocky(fine0 + change)
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_unchanged_coarse_returns_the_fine_image(method, images):
+    fine0, coarse0, _ = images
+    out = predict(method, _task(fine0, coarse0, coarse0.copy()))
+    assert out.mask.all()
+    np.testing.assert_allclose(out.data, fine0, atol=1e-5)
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_constant_scene_gives_constant_prediction(method):
+    const = np.full((3, 32, 32), 0.2, np.float32)
+    out = predict(method, _task(const, const, const + 0.03))
+    values = out.data[:, out.mask]
+    assert np.ptp(values, axis=1).max() < 1e-6
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_permuting_bands_permutes_the_output(method, images):
+    fine0, coarse0, coarse1 = images
+    order = [2, 0, 1]
+    out = predict(method, _task(fine0, coarse0, coarse1))
+    out_p = predict(method, _task(fine0[order], coarse0[order], coarse1[order]))
+    np.testing.assert_allclose(out_p.data[:, out_p.mask], out.data[order][:, out.mask], atol=1e-6)
+    assert np.array_equal(out.mask, out_p.mask)
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_output_keeps_grid_and_takes_target_date(method, images):
+    fine0, coarse0, coarse1 = images
+    out = predict(method, _task(fine0, coarse0, coarse1))
+    assert out.shape == fine0.shape and out.date == D1
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_invalid_target_pixels_are_masked_not_filled(method, images):
+    fine0, coarse0, coarse1 = images
+    mask = np.ones(fine0.shape[1:], bool)
+    mask[:8, :8] = False
+    bands = ("b0", "b1", "b2")
+    pair = Pair(Scene(fine0, date=D0, bands=bands), Scene(coarse0, date=D0, bands=bands))
+    task = FusionTask([pair], Scene(coarse1, mask=mask, date=D1, bands=bands), ratio=RATIO)
+    out = predict(method, task)
+    if method != "nochange":
+        assert not out.mask[:8, :8].any()
+    assert np.isfinite(out.data[:, out.mask]).all()
