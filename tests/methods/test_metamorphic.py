@@ -12,6 +12,7 @@ from stfusion.core import FusionTask, Pair, Scene, list_methods, predict
 METHODS = [s.name for s in list_methods("stf") if not s.needs_training]
 D0, D1 = dt.date(2021, 5, 1), dt.date(2021, 6, 10)
 RATIO = 4
+GRID = dict(transform=(30.0, 0.0, 500000.0, 0.0, -30.0, 5000000.0), crs="EPSG:32633")
 
 
 def _blocky(fine: np.ndarray) -> np.ndarray:
@@ -22,8 +23,8 @@ def _blocky(fine: np.ndarray) -> np.ndarray:
 
 def _task(fine0: np.ndarray, coarse0: np.ndarray, coarse1: np.ndarray) -> FusionTask:
     bands = tuple(f"b{i}" for i in range(fine0.shape[0]))
-    pair = Pair(Scene(fine0, date=D0, bands=bands), Scene(coarse0, date=D0, bands=bands))
-    return FusionTask([pair], Scene(coarse1, date=D1, bands=bands), ratio=RATIO)
+    pair = Pair(Scene(fine0, date=D0, bands=bands, **GRID), Scene(coarse0, date=D0, bands=bands, **GRID))
+    return FusionTask([pair], Scene(coarse1, date=D1, bands=bands, **GRID), ratio=RATIO)
 
 
 @pytest.fixture(scope="module")
@@ -73,9 +74,29 @@ def test_invalid_target_pixels_are_masked_not_filled(method, images):
     mask = np.ones(fine0.shape[1:], bool)
     mask[:8, :8] = False
     bands = ("b0", "b1", "b2")
-    pair = Pair(Scene(fine0, date=D0, bands=bands), Scene(coarse0, date=D0, bands=bands))
-    task = FusionTask([pair], Scene(coarse1, mask=mask, date=D1, bands=bands), ratio=RATIO)
+    pair = Pair(Scene(fine0, date=D0, bands=bands, **GRID), Scene(coarse0, date=D0, bands=bands, **GRID))
+    task = FusionTask([pair], Scene(coarse1, mask=mask, date=D1, bands=bands, **GRID), ratio=RATIO)
     out = predict(method, task)
     if method != "nochange":
         assert not out.mask[:8, :8].any()
     assert np.isfinite(out.data[:, out.mask]).all()
+
+
+BLOCKWISE = [s.name for s in list_methods("stf") if s.blockwise and not s.needs_training]
+
+
+@pytest.mark.parametrize("method", BLOCKWISE)
+@pytest.mark.parametrize("chunk", [7, 16])
+def test_tiled_output_equals_in_memory_output(method, chunk, images):
+    from stfusion.parallel import predict_tiled
+
+    fine0, coarse0, coarse1 = images
+    mask = np.ones(fine0.shape[1:], bool)
+    mask[3:9, 20:30] = False
+    bands = ("b0", "b1", "b2")
+    pair = Pair(Scene(fine0, mask=mask, date=D0, bands=bands, **GRID), Scene(coarse0, date=D0, bands=bands, **GRID))
+    task = FusionTask([pair], Scene(coarse1, date=D1, bands=bands, **GRID), ratio=RATIO)
+    whole = predict(method, task)
+    tiled = predict_tiled(method, task, chunk=chunk, scheduler="threads")
+    assert np.array_equal(whole.mask, tiled.mask)
+    assert np.array_equal(whole.data[:, whole.mask], tiled.data[:, tiled.mask])

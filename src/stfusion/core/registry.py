@@ -15,6 +15,8 @@ from typing import Any, Callable, Mapping
 
 from .errors import UnknownMethodError, UnknownParameterError
 from .params import DeltaParams, NoChangeParams
+from .params.estarfm import EstarfmParams, estarfm_halo
+from .params.starfm import StarfmParams, starfm_halo
 
 
 def _no_halo(params: Any, resolution: float | None) -> int:
@@ -26,6 +28,8 @@ class MethodSpec:
     """What the rest of stfusion knows about a method before importing it.
 
     ``halo(params, resolution_m)`` is the number of fine pixels a block needs on each side.
+    ``blockwise`` methods also expose ``stats(task, params)`` and ``predict_block(block, stats,
+    params) -> (data, mask)`` (see `stfusion.core.block`), so runners can tile them.
     """
 
     name: str
@@ -38,6 +42,7 @@ class MethodSpec:
     summary: str
     reference: str = ""
     needs_training: bool = False
+    blockwise: bool = False
     halo: Callable[[Any, float | None], int] = _no_halo
 
     def load(self) -> ModuleType:
@@ -119,6 +124,7 @@ REGISTRY: dict[str, MethodSpec] = {
             params=NoChangeParams,
             module="stfusion.methods.baselines",
             summary="fine image of the nearest base date",
+            blockwise=True,
         ),
         MethodSpec(
             name="delta",
@@ -129,6 +135,33 @@ REGISTRY: dict[str, MethodSpec] = {
             params=DeltaParams,
             module="stfusion.methods.baselines",
             summary="fine + coarse change, inverse-time-distance weighted over pairs",
+            blockwise=True,
+        ),
+        MethodSpec(
+            name="starfm",
+            family="weighting",
+            task="stf",
+            min_pairs=1,
+            max_pairs=None,
+            params=StarfmParams,
+            module="stfusion.methods.classical.starfm",
+            summary="spatial and temporal adaptive reflectance fusion model",
+            reference="Gao et al. 2006, IEEE TGRS 44(8):2207-2218",
+            blockwise=True,
+            halo=starfm_halo,
+        ),
+        MethodSpec(
+            name="estarfm",
+            family="weighting",
+            task="stf",
+            min_pairs=2,
+            max_pairs=2,
+            params=EstarfmParams,
+            module="stfusion.methods.classical.estarfm",
+            summary="enhanced STARFM: two pairs, conversion coefficients by local regression",
+            reference="Zhu et al. 2010, RSE 114:2610-2623",
+            blockwise=True,
+            halo=estarfm_halo,
         ),
     )
 }

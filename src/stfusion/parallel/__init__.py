@@ -1,5 +1,6 @@
-"""Running methods over scenes and files: in memory now; tiled and Dask runners build on this."""
+"""Running methods over scenes and files: in memory, or tiled with Dask ``map_overlap``."""
 
-from .files import predict_files
+from .files import build_task, predict_files
+from .overlap import predict_tiled
 
-__all__ = ["predict_files"]
+__all__ = ["build_task", "predict_files", "predict_tiled"]
