@@ -24,21 +24,20 @@ MIN_CLASSES = 3  # water, forest and one crop (the harvest needs a crop class)
 
 def _as_int(value: Any, what: str, error: type[Exception]) -> int:
     """``value`` as an int (integral floats accepted), else ``error``."""
-    if isinstance(value, bool):
-        raise error(f"{what} must be an integer, got {value!r}; give e.g. {what}=16")
-    try:
-        return operator.index(value)
-    except TypeError:
-        if isinstance(value, float) and value.is_integer():
-            return int(value)
-        raise error(f"{what} must be an integer, got {value!r}; give e.g. {what}=16") from None
+    if not isinstance(value, bool):
+        try:
+            return operator.index(value)
+        except TypeError:
+            if isinstance(value, float) and value.is_integer():
+                return int(value)
+    raise error(f"{what} must be an integer, got {value!r}; give a whole number")
 
 
 def _finite(value: Any, what: str) -> float:
     try:
         out = float(value)
     except (TypeError, ValueError):
-        raise UnknownParameterError(f"{what} must be a number, got {value!r}") from None
+        raise UnknownParameterError(f"{what} must be a number, got {value!r}; give a real number") from None
     if not math.isfinite(out):
         raise UnknownParameterError(f"{what} must be finite, got {value!r}; give a real number")
     return out
@@ -48,7 +47,9 @@ def _pair(value: Any, what: str) -> tuple[float, float]:
     try:
         a, b = value
     except (TypeError, ValueError):
-        raise UnknownParameterError(f"{what} must be a pair of numbers, got {value!r}") from None
+        raise UnknownParameterError(
+            f"{what} must be a pair of numbers, got {value!r}; give two numbers, e.g. (0.0, 1.0)"
+        ) from None
     return (_finite(a, what), _finite(b, what))
 
 
@@ -69,10 +70,11 @@ class SyntheticConfig:
     acquisition dates; ``flood_date``/``harvest_date`` when the flood patch turns to water and
     the harvested field to bare soil (None: no such change); ``psf_sigma`` the Gaussian PSF in
     fine pixels (None: 0.5 * ratio; 0: none); ``noise`` the standard deviation of the coarse
-    noise (reflectance); ``misregistration`` (rows, cols) shift of the coarse image's content in
-    fine pixels; ``cloud_fraction`` of each fine image masked as cloud, in [0, 1);
-    ``gain_range``/``bias_range`` bound the per-band coarse sensor gain and bias (set (1, 1) and
-    (0, 0) to switch them off); ``texture`` the relative within-class texture; ``seed`` (>= 0).
+    noise (reflectance); ``misregistration`` the (rows, cols) shift of the coarse image's content
+    in fine pixels (positive: down, right); ``cloud_fraction`` of each fine image masked as
+    cloud, in [0, 1); ``gain_range``/``bias_range`` bound the per-band coarse sensor gain and
+    bias (set (1, 1) and (0, 0) to switch them off); ``texture`` the relative within-class
+    texture; ``seed`` (>= 0).
     """
 
     size: tuple[int, int] = (240, 240)
@@ -122,7 +124,8 @@ class SyntheticConfig:
         gain = _pair(self.gain_range, "gain_range")
         if not 0 < gain[0] <= gain[1]:
             raise UnknownParameterError(
-                f"gain_range must be (low, high) with 0 < low <= high, got {gain}; e.g. (0.95, 1.05), or (1, 1) for none"
+                f"gain_range must be (low, high) with 0 < low <= high, got {gain}; "
+                "e.g. (0.95, 1.05), or (1, 1) for none"
             )
         bias = _pair(self.bias_range, "bias_range")
         if not bias[0] <= bias[1]:

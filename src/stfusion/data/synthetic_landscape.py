@@ -89,7 +89,7 @@ def _flood_patch(
     centre = rng.choice(candidates) if candidates.size else int(np.argmax(away))
     cy, cx = np.unravel_index(centre, shape)
     yy, xx = np.mgrid[0:shape[0], 0:shape[1]]
-    dist = np.hypot(yy - cy, xx - cx) / radius + 0.25 * smooth_noise(rng, shape, radius / 3)
+    dist = np.hypot(yy - cy, xx - cx) / radius + 0.15 * smooth_noise(rng, shape, radius / 2)
     return (dist < 1.0) & (classes != 0)
 
 

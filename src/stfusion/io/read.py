@@ -18,7 +18,7 @@ from rasterio.errors import NotGeoreferencedWarning, RasterioError
 from stfusion.core.errors import BandMismatchError, FileFormatError
 from stfusion.core.scene import IDENTITY, RasterEncoding, Scene
 
-from .bandnames import COMMON_NAMES, sensor_layout
+from .bandnames import COMMON_NAMES, band_names, sensor_layout
 from .dates import parse_date
 
 DEFAULT_INT_SCALE = 1e-4
@@ -138,9 +138,12 @@ def _scaling(
 
 
 def _valid_mask(src: Any, stored: np.ndarray, nodata: float | None) -> np.ndarray:
-    """Valid where no band is nodata or NaN/inf and the GDAL per-dataset or alpha mask is set."""
+    """Valid where no band is nodata or NaN and the GDAL per-dataset or alpha mask is set.
+
+    Infinities stay valid so that `Scene` reports them: they are damaged data, not a fill value.
+    """
     if stored.dtype.kind == "f":
-        mask = np.isfinite(stored).all(axis=0)
+        mask = ~np.isnan(stored).any(axis=0)
     else:
         mask = np.ones(stored.shape[1:], dtype=bool)
     if nodata is not None and not np.isnan(nodata):
@@ -166,10 +169,13 @@ def read_scene(
     """Read a raster as reflectance: ``physical = stored * scale + offset`` in float32.
 
     ``scale=None`` takes the file's scale/offset tags, else 1e-4 for integers and 1 for floats.
-    Nodata (the file's or ``nodata``), NaN and the GDAL dataset mask make a pixel invalid.
+    Nodata (the file's or ``nodata``), NaN and the GDAL dataset mask make a pixel invalid;
+    infinite values at valid pixels raise `InvalidValueError`.
     Band names come from ``bands``, else from GDAL band descriptions that are common names,
     else from ``sensor``'s band table. ``date`` defaults to the date in the file name.
     """
+    if sensor is not None:
+        band_names(sensor)
     p = resolve_path(path)
     with open_raster(p) as src:
         _check_raw_size(src, p)
@@ -182,7 +188,11 @@ def read_scene(
         names = _names(src, idx, bands, sensor)
         transform = tuple(src.transform)[:6]
         crs = _crs_string(src)
-    data = (stored * sc + off).astype(np.float32)
+    data = stored.astype(np.float32)
+    if (sc != 1).any():
+        data *= sc.astype(np.float32)
+    if (off != 0).any():
+        data += off.astype(np.float32)
     georeferenced = transform != IDENTITY or crs is not None
     return Scene(
         data=data,

@@ -89,6 +89,11 @@ def predict_tiled(
     pairs, bands = block.fine.shape[:2]
     days = pair_days(task)
     packed = da.from_array(_pack(block), chunks=(-1, chunk, chunk))
+    if halo:
+        from dask.array.overlap import ensure_minimum_chunksize
+
+        # map_overlap needs every chunk at least as wide as the halo.
+        packed = packed.rechunk({a: ensure_minimum_chunksize(halo, packed.chunks[a]) for a in (1, 2)})
 
     def run(x: np.ndarray) -> np.ndarray:
         data, mask = module.predict_block(_unpack(x, pairs, bands, days), stats, p)

@@ -1,0 +1,55 @@
+"""The Samson and Jasper Ridge hyperspectral cubes (standard unmixing benchmarks; Zhu 2017).
+
+Both are single-date cubes with no multispectral partner: pair them with `simulate_stsf` to get
+an STSF task whose second date is simulated. Band names are the band-centre wavelengths in nm.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import scipy.io
+
+from stfusion.core.errors import FileFormatError
+from stfusion.core.scene import Scene
+from stfusion.io import read_cube
+
+from .data_root import dataset_dir, dataset_file
+
+HS_CITATION = (
+    "Zhu, F. (2017). Hyperspectral unmixing: ground truth labeling, datasets, benchmark performances and "
+    "survey. arXiv:1708.05125. Files: ricardoborsoi/MUA_SparseUnmixing."
+)
+
+SAMSON_WAVELENGTHS = np.linspace(401.0, 889.0, 156)
+"""Samson: 156 bands evenly spaced over 401-889 nm (3.1 nm apart)."""
+
+AVIRIS_WAVELENGTHS = np.linspace(370.0, 2510.0, 224)
+"""Approximate AVIRIS band centres: 224 bands evenly over 370-2510 nm (9.6 nm apart). The real
+centres differ by up to about 10 nm where AVIRIS's four spectrometers overlap; this is close
+enough for Gaussian response functions tens of nm wide."""
+
+
+def load_hs_samson(root: Path) -> Scene:
+    """Samson: 95 x 95 pixels x 156 bands (401-889 nm), reflectance 0-1 (``V`` column-major)."""
+    path = dataset_file(dataset_dir(root, "hs_samson_jasper"), "samson_1.mat")
+    return read_cube(path, key="V", shape=(95, 95), wavelengths=SAMSON_WAVELENGTHS, name="samson")
+
+
+def jasper_wavelengths(path: Path) -> np.ndarray:
+    """Centres of the 198 AVIRIS bands kept in Jasper Ridge (``SlectBands``, 1-based) from `AVIRIS_WAVELENGTHS`."""
+    try:
+        selected = scipy.io.loadmat(path, variable_names=["SlectBands"])["SlectBands"].ravel().astype(int)
+    except (KeyError, ValueError, OSError) as exc:
+        raise FileFormatError(f"cannot read SlectBands from {path}: {exc}; restore jasperRidge2_R198.mat") from exc
+    if selected.min() < 1 or selected.max() > AVIRIS_WAVELENGTHS.size:
+        raise FileFormatError(f"SlectBands of {path} is outside 1-{AVIRIS_WAVELENGTHS.size}; restore the file")
+    return AVIRIS_WAVELENGTHS[selected - 1]
+
+
+def load_hs_jasper(root: Path) -> Scene:
+    """Jasper Ridge (AVIRIS): 100 x 100 pixels x 198 bands (~400-2460 nm; water-vapour bands
+    removed), reflectance = ``Y / maxValue`` (5000)."""
+    path = dataset_file(dataset_dir(root, "hs_samson_jasper"), "jasperRidge2_R198.mat")
+    return read_cube(path, key="Y", shape=(100, 100), wavelengths=jasper_wavelengths(path), name="jasper")

@@ -1,0 +1,103 @@
+"""scan_folder and load_series on generated folders and on the CIA sample set."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pytest
+
+from stfusion.core.errors import DateError, FileFormatError
+from io_rasters import make_tif  # noqa: F401  (pytest fixture)
+from stfusion.io import load_series, scan_folder
+
+D1, D2, D3 = dt.date(2020, 1, 1), dt.date(2020, 1, 17), dt.date(2020, 2, 2)
+
+
+def _tif(make_tif, name, value=0.2, shape=(2, 4, 4)):
+    return make_tif(name, np.full(shape, int(value * 10000), np.int16))
+
+
+def _envi(folder, name):
+    (folder / name).write_bytes(np.full((1, 2, 2), 1000, "<i2").tobytes())
+    (folder / f"{name}.hdr").write_text(
+        "ENVI\nsamples = 2\nlines = 2\nbands = 1\nheader offset = 0\ndata type = 2\ninterleave = bsq\nbyte order = 0\n"
+    )
+
+
+def test_scan_folder_finds_dated_rasters(make_tif, tmp_path):
+    _tif(make_tif, "fine_20200117.tif")
+    _tif(make_tif, "fine_20200101.tif")
+    _tif(make_tif, "undated.tif")
+    (tmp_path / "fine_20200101.tif.aux.xml").write_text("<PAMDataset/>")
+    (tmp_path / "notes_20200101.txt").write_text("not a raster")
+    _envi(tmp_path, "Landsat20200202")
+    found = scan_folder(tmp_path)
+    assert [(d, p.name) for d, p in found] == [
+        (D1, "fine_20200101.tif"), (D2, "fine_20200117.tif"), (D3, "Landsat20200202"),
+    ]
+    assert [p.name for _, p in scan_folder(tmp_path, pattern="fine_*")] == ["fine_20200101.tif", "fine_20200117.tif"]
+
+
+def test_load_series_two_folders(make_tif, tmp_path):
+    (tmp_path / "fine").mkdir()
+    (tmp_path / "coarse").mkdir()
+    for d in ("20200101", "20200117"):
+        _tif(make_tif, f"fine/L8_{d}.tif")
+    for d in ("20200101", "20200202", "20200117"):
+        _tif(make_tif, f"coarse/MOD_{d}.tif", value=0.3)
+    _tif(make_tif, "fine/L8_20200301.tif")
+    series = load_series(tmp_path / "fine", tmp_path / "coarse")
+    assert [p.date for p in series.pairs] == [D1, D2]
+    assert [t.date for t in series.targets] == [D3]
+    assert series.fine_dates == [D1, D2, dt.date(2020, 3, 1)]
+    assert series.coarse_dates == [D1, D2, D3]
+    assert series.pairs[0].fine.name == "L8_20200101.tif" and series.pairs[0].coarse.name == "MOD_20200101.tif"
+    np.testing.assert_allclose(series.targets[0].data, 0.3, rtol=1e-6)
+
+
+def test_load_series_one_folder_split_by_patterns(make_tif, tmp_path):
+    _tif(make_tif, "L7_20200101.tif", shape=(6, 4, 4))
+    _tif(make_tif, "MOD_20200101.tif", shape=(6, 4, 4))
+    series = load_series(tmp_path, tmp_path, fine_pattern="L7_*", coarse_pattern="MOD_*", sensor_fine="landsat7")
+    assert len(series.pairs) == 1 and series.targets == []
+    assert series.pairs[0].fine.bands == ("blue", "green", "red", "nir", "swir1", "swir2")
+    (tmp_path / "one").mkdir()
+    _tif(make_tif, "one/x_20200101.tif")
+    with pytest.raises(DateError, match="matches both the fine and the coarse pattern"):
+        load_series(tmp_path / "one", tmp_path / "one")
+
+
+def test_folder_without_dated_raster(make_tif, tmp_path):
+    _tif(make_tif, "tm0524.tif")
+    assert scan_folder(tmp_path) == []
+    with pytest.raises(DateError, match="name files with YYYYMMDD or YYYYDDD dates"):
+        load_series(tmp_path, tmp_path)
+
+
+def test_two_files_with_one_date(make_tif, tmp_path):
+    _tif(make_tif, "a_20200101.tif")
+    _tif(make_tif, "b_20200101.tif")
+    with pytest.raises(DateError, match="have the date 2020-01-01"):
+        load_series(tmp_path, tmp_path, fine_pattern="*", coarse_pattern="b_*")
+
+
+def test_missing_folder(tmp_path):
+    with pytest.raises(FileFormatError, match="folder not found"):
+        scan_folder(tmp_path / "nope")
+
+
+@pytest.mark.realdata
+def test_real_cia_folder(shared_data):
+    folder = shared_data / "cia_2date"
+    series = load_series(folder, folder, fine_pattern="*L7*", coarse_pattern="*MOD*")
+    assert [p.date for p in series.pairs] == [dt.date(2001, 11, 25), dt.date(2002, 1, 12)]
+    assert series.targets == []
+    assert series.pairs[1].coarse.name == "CIA_MOD09GA_20020112.tif"
+
+
+@pytest.mark.realdata
+def test_real_envi_folder(shared_data):
+    found = scan_folder(shared_data / "ifsdaf_ndvi_series", pattern="*_ndvi")
+    assert len(found) == 9 and found[0][0] == dt.date(2015, 4, 14)
+    assert all(p.name.endswith("_ndvi") for _, p in found)

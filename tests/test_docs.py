@@ -1,0 +1,26 @@
+"""Every Python example in docs/ runs (the blocks of one page run in order, in one namespace)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = ROOT.parent / "shared" / "data"
+PAGES = sorted((ROOT / "docs").rglob("*.md"))
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: str(p.relative_to(ROOT / "docs")))
+def test_doc_examples_run(page: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    text = page.read_text()
+    blocks = re.findall(r"```python\n(.*?)```", text, re.S)
+    if not blocks:
+        pytest.skip("no Python example on this page")
+    if "shared/data" in text and not SHARED_DATA.is_dir():
+        pytest.skip(f"the example reads {SHARED_DATA}, which is missing")
+    monkeypatch.chdir(ROOT)
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    monkeypatch.setenv("STFUSION_DOCS_TMP", str(tmp_path))
+    exec(compile("\n".join(blocks), str(page), "exec"), {"__name__": "__docs__"})
