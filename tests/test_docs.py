@@ -1,4 +1,4 @@
-"""Every Python example in docs/ runs (the blocks of one page run in order, in one namespace)."""
+"""Every Python example in docs/ and the README runs (the blocks of one page run in order, in one namespace)."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = ROOT.parent / "shared" / "data"
-PAGES = sorted((ROOT / "docs").rglob("*.md"))
+PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
 
 
-@pytest.mark.parametrize("page", PAGES, ids=lambda p: str(p.relative_to(ROOT / "docs")))
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: str(p.relative_to(ROOT)))
 def test_doc_examples_run(page: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     text = page.read_text()
     blocks = re.findall(r"```python\n(.*?)```", text, re.S)

@@ -180,6 +180,7 @@ def read_scene(
     with open_raster(p) as src:
         _check_raw_size(src, p)
         idx = _band_indexes(src, band_indexes)
+        _check_dtype(src, p)
         stored = src.read(idx)
         nd = src.nodata if nodata is None else nodata
         nd = None if nd is None else float(nd)
@@ -205,6 +206,16 @@ def read_scene(
         encoding=enc,
         name=name if name is not None else p.name,
     )
+
+
+def _check_dtype(src: Any, path: Path) -> None:
+    """Reflectance is real-valued: complex (radar SLC) rasters are refused."""
+    kinds = {np.dtype(d).kind for d in src.dtypes}
+    if not kinds <= set("iuf"):
+        raise FileFormatError(
+            f"{path} has data type {src.dtypes[0]}, not real numbers; convert it to an integer or float raster "
+            "(e.g. gdal_translate -ot Float32 after taking the amplitude)"
+        )
 
 
 def read_array(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import math
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -30,6 +31,8 @@ PER_BAND = ("rmse", "mae", "bias", "cc", "psnr", "ssim", "uiqi", "edge", "lbp")
 """Metrics with one value per band; the report also holds their band mean."""
 GLOBAL = ("sam", "rase", "ergas", "q2n")
 """Metrics with one value for the whole image (SAM in degrees)."""
+WINDOWED = ("ssim", "uiqi", "q2n")
+"""Metrics over fully valid windows; in a report they are NaN (with a warning) when no window is."""
 METRICS: tuple[str, ...] = PER_BAND + GLOBAL
 """Every metric name `evaluate` knows; "edge" and "lbp" are APA's (APA's AD and RMSE are "bias" and "rmse")."""
 
@@ -161,7 +164,13 @@ def evaluate(
     per_band: dict[str, np.ndarray] = {}
     values: dict[str, float] = {}
     for name in (n for n in METRICS if n in names):
-        result = compute[name]()
+        try:
+            result = compute[name]()
+        except NoDataError as exc:
+            if name not in WINDOWED:
+                raise
+            warnings.warn(f"{name} is NaN: {exc}", RuntimeWarning, stacklevel=2)
+            result = np.full(t.shape[0], np.nan) if name in PER_BAND else np.nan
         if name in PER_BAND:
             per_band[name] = result
             values[name] = float(np.mean(result))

@@ -1,0 +1,84 @@
+"""`stfusion evaluate` and `stfusion demo`, and bad-value inputs to `predict`."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import numpy as np
+import rasterio
+from click.testing import CliRunner
+
+from stfusion.cli.main import cli
+from stfusion.io import read_scene
+from stfusion.metrics import evaluate
+
+from cli_rasters import write_tif
+
+
+def run(*args: object):
+    return CliRunner().invoke(cli, [str(a) for a in args])
+
+
+def test_evaluate_prints_table_and_writes_json_and_apa(scenes, tmp_path):
+    js, png = tmp_path / "m.json", tmp_path / "apa.png"
+    result = run("evaluate", scenes["truth"], scenes["fine1"], "--ratio", 0.25, "--json", js, "--apa", png)
+    assert result.exit_code == 0, result.output
+    assert "rmse" in result.output.lower() and "ergas" in result.output.lower()
+    values = json.loads(js.read_text())
+    direct = evaluate(read_scene(scenes["truth"]), read_scene(scenes["fine1"]), ratio=0.25)
+    assert np.isclose(values["values"]["rmse"], direct.values["rmse"], rtol=1e-6)
+    assert values["values"]["q2n"] is None  # one masked pixel leaves no fully valid 32x32 block
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_evaluate_refuses_existing_json(scenes, tmp_path):
+    js = tmp_path / "m.json"
+    js.write_text("keep")
+    result = run("evaluate", scenes["truth"], scenes["fine1"], "--ratio", 0.25, "--json", js)
+    assert result.exit_code == 2 and "--overwrite" in result.stderr and js.read_text() == "keep"
+
+
+def test_evaluate_shape_mismatch_is_one_line(scenes, tmp_path):
+    other = write_tif(tmp_path / "small.tif", np.ones((3, 16, 16), np.int16))
+    result = run("evaluate", scenes["truth"], other, "--ratio", 0.25)
+    assert result.exit_code == 2 and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_nan_pixels_of_a_float_file_are_masked_not_filled(scenes, tmp_path):
+    """NaN is GDAL's nodata for float rasters: such pixels get no prediction (nodata out)."""
+    with rasterio.open(scenes["coarse2"]) as src:
+        data = src.read().astype(np.float32) * 1e-4
+    data[:, 8:12, 8:12] = np.nan
+    write_tif(scenes["coarse2"], data, nodata=None)
+    out = tmp_path / "pred.tif"
+    result = run("predict", "delta", "--pair", scenes["fine1"], scenes["coarse1"], "--target", scenes["coarse2"],
+                 "--out", out)
+    assert result.exit_code == 0, result.stderr
+    with rasterio.open(out) as dst:
+        pred = dst.read()
+    assert (pred[:, 8:12, 8:12] == -9999).all() and (pred[:, 12:, 12:] != -9999).all()
+
+
+def test_complex_raster_is_refused(scenes, tmp_path):
+    write_tif(scenes["coarse2"], np.ones((3, 32, 32), np.complex64), nodata=None)
+    out = tmp_path / "pred.tif"
+    result = run("predict", "delta", "--pair", scenes["fine1"], scenes["coarse1"], "--target", scenes["coarse2"],
+                 "--out", out)
+    assert result.exit_code == 2 and "not real numbers" in result.stderr and not out.exists()
+
+
+def test_demo_writes_metrics_quicklook_and_summary(tmp_path):
+    out = tmp_path / "demo"
+    result = run("demo", "--out", out)
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader((out / "metrics.csv").open()))
+    methods = {(r["method"], r["pairs"]) for r in rows}
+    assert {("nochange", "1"), ("delta", "1"), ("starfm", "1"), ("estarfm", "2")} <= methods
+    rmse = {(r["method"], r["pairs"]): float(r["rmse"]) for r in rows}
+    assert rmse[("starfm", "1")] < rmse[("nochange", "1")]
+    assert (out / "quicklook.png").read_bytes()[:4] == b"\x89PNG"
+    assert "estarfm" in (out / "summary.md").read_text()
+    assert len(list((out / "predictions").glob("*.tif"))) == len(rows)
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".demo")]
