@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from stfusion.core import FusionTask, Pair, Scene, get_spec, list_methods, predict
+from stfusion.parallel import predict_tiled
 
 METHODS = [s.name for s in list_methods("stf") if not s.needs_training]
 D0, D1 = dt.date(2021, 5, 1), dt.date(2021, 6, 10)
@@ -98,7 +99,6 @@ BLOCKWISE = [s.name for s in list_methods("stf") if s.blockwise and not s.needs_
 @pytest.mark.parametrize("method", BLOCKWISE)
 @pytest.mark.parametrize("chunk", [7, 16])
 def test_tiled_output_equals_in_memory_output(method, chunk, images):
-    from stfusion.parallel import predict_tiled
 
     fine0, coarse0, coarse1 = images
     mask = np.ones(fine0.shape[1:], bool)
@@ -109,3 +109,21 @@ def test_tiled_output_equals_in_memory_output(method, chunk, images):
     tiled = predict_tiled(method, task, chunk=chunk, scheduler="threads")
     assert np.array_equal(whole.mask, tiled.mask)
     assert np.array_equal(whole.data[:, whole.mask], tiled.data[:, tiled.mask])
+
+
+def test_tiled_chunks_know_their_origin(monkeypatch):
+    """Each Dask chunk's Block carries the scene position of its first pixel (halo included)."""
+    import stfusion.methods.baselines as baselines
+
+    seen: list[tuple[tuple[int, int], tuple[int, int]]] = []
+    original = baselines.predict_block
+
+    def spy(block, stats, params):
+        seen.append((block.origin, block.target_mask.shape))
+        return original(block, stats, params)
+
+    monkeypatch.setattr(baselines, "predict_block", spy)
+    rng = np.random.default_rng(1)
+    img = rng.random((2, 20, 24)).astype(np.float32)
+    predict_tiled("delta", _task("delta", img, img, img), chunk=8)
+    assert sorted(o for o, shape in seen if min(shape) > 0) == [(r, c) for r in (0, 8, 16) for c in (0, 8, 16)]

@@ -17,6 +17,10 @@ from .errors import UnknownMethodError, UnknownParameterError
 from .params import DeltaParams, NoChangeParams
 from .params.estarfm import EstarfmParams, estarfm_halo
 from .params.starfm import StarfmParams, starfm_halo
+# <ubdf import>
+# <fsdaf import>
+# <fitfc import>
+# <spstfm import>
 
 
 def _no_halo(params: Any, resolution: float | None) -> int:
@@ -163,6 +167,10 @@ REGISTRY: dict[str, MethodSpec] = {
             blockwise=True,
             halo=estarfm_halo,
         ),
+        # <ubdf spec>
+        # <fsdaf spec>
+        # <fitfc spec>
+        # <spstfm spec>
     )
 }
 

@@ -19,8 +19,13 @@ from ..core.task import FusionTask
 
 
 def _pack(block: Block) -> np.ndarray:
-    """All arrays of a block stacked on one channel axis (masks as 0/1) for Dask."""
+    """All arrays of a block stacked on one channel axis (masks as 0/1) for Dask.
+
+    The last two channels are each pixel's row and column in the scene (exact in float32 up to
+    2**24), so a chunk knows its origin; kernels with image-wide statistics index them with it.
+    """
     p, b = block.fine.shape[:2]
+    rows, cols = np.indices(block.target_mask.shape, dtype=np.float32)
     parts = [
         block.fine.reshape(p * b, *block.fine.shape[2:]),
         block.fine_mask.astype(np.float32),
@@ -28,6 +33,8 @@ def _pack(block: Block) -> np.ndarray:
         block.coarse_mask.astype(np.float32),
         block.target,
         block.target_mask[None].astype(np.float32),
+        rows[None],
+        cols[None],
     ]
     return np.concatenate(parts, axis=0).astype(np.float32)
 
@@ -48,7 +55,8 @@ def _unpack(x: np.ndarray, pairs: int, bands: int, days: tuple[int, ...] | None)
     coarse_mask = take(pairs) > 0.5
     target = take(bands)
     target_mask = take(1)[0] > 0.5
-    return Block(fine, fine_mask, coarse, coarse_mask, target, target_mask, pair_days=days)
+    origin = (int(x[i, 0, 0]), int(x[i + 1, 0, 0]))
+    return Block(fine, fine_mask, coarse, coarse_mask, target, target_mask, pair_days=days, origin=origin)
 
 
 def _scheduler_kwargs(scheduler: str) -> dict[str, Any]:
