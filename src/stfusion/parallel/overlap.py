@@ -79,8 +79,12 @@ def predict_tiled(
     chunk: int = 512,
     scheduler: str = "threads",
     params: Mapping[str, Any] | None = None,
+    classes: np.ndarray | None = None,
 ) -> Scene:
-    """Run a blockwise method over ``chunk``-pixel Dask chunks and return the fine-grid `Scene`."""
+    """Run a blockwise method over ``chunk``-pixel Dask chunks and return the fine-grid `Scene`.
+
+    ``classes`` is a user class map (rows, cols) for the methods that take one.
+    """
     import dask
     import dask.array as da
 
@@ -91,7 +95,7 @@ def predict_tiled(
         raise UnknownParameterError(f"chunk must be a positive number of pixels, got {chunk}")
     p = spec.make_params(params)
     module = spec.load()
-    stats = module.stats(task, p)
+    stats = module.stats(task, p) if classes is None else module.stats(task, p, classes)
     halo = spec.halo(p, task.fine_grid.resolution)
     block = Block.from_task(task)
     pairs, bands = block.fine.shape[:2]
