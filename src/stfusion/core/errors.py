@@ -67,6 +67,10 @@ class UnknownParameterError(InputError):
     """A method parameter does not exist or its value cannot be used."""
 
 
+class SchedulerError(InputError):
+    """A dask.distributed scheduler cannot be reached."""
+
+
 class MissingDependencyError(StfusionError, ImportError):
     """An optional dependency is not installed; the message names the pip extra."""
 

@@ -32,6 +32,7 @@ class MethodSpec:
     """What the rest of stfusion knows about a method before importing it.
 
     ``halo(params, resolution_m)`` is the number of fine pixels a block needs on each side.
+    ``takes_classes`` methods accept a user class map: ``predict(task, params, classes=...)``.
     ``blockwise`` methods also expose ``stats(task, params)`` and ``predict_block(block, stats,
     params) -> (data, mask)`` (see `stfusion.core.block`), so runners can tile them.
     """
@@ -48,6 +49,7 @@ class MethodSpec:
     needs_training: bool = False
     blockwise: bool = False
     halo: Callable[[Any, float | None], int] = _no_halo
+    takes_classes: bool = False
 
     def load(self) -> ModuleType:
         """Import the method's module (once) and return it."""
@@ -153,6 +155,7 @@ REGISTRY: dict[str, MethodSpec] = {
             reference="Gao et al. 2006, IEEE TGRS 44(8):2207-2218",
             blockwise=True,
             halo=starfm_halo,
+            takes_classes=True,
         ),
         MethodSpec(
             name="estarfm",

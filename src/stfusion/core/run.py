@@ -4,20 +4,36 @@ from __future__ import annotations
 
 from typing import Any
 
-from .errors import ShapeMismatchError
-from .registry import get_spec
+from .errors import ShapeMismatchError, UnknownParameterError
+from .registry import MethodSpec, get_spec, list_methods
 from .scene import Scene
 from .task import FusionTask
 
 
-def predict(method: str, task: FusionTask, **params: Any) -> Scene:
-    """Predict the fine image at ``task.target``'s date with method ``method`` and ``params``.
-
-    Example: ``predict("delta", task, power=0)``.
-    """
-    spec = get_spec(method)
-    p = spec.make_params(params)
+def check_pairs(spec: MethodSpec, task: FusionTask) -> None:
+    """`ShapeMismatchError` unless ``task`` has as many pairs as the method takes."""
     n = len(task.pairs)
     if n < spec.min_pairs or (spec.max_pairs is not None and n > spec.max_pairs):
         raise ShapeMismatchError(f"{spec.name} takes {spec.pairs_text()} pair(s), got {n}; adjust --pair")
-    return spec.load().predict(task, p)
+
+
+def check_classes(spec: MethodSpec, classes: Any) -> None:
+    """`UnknownParameterError` when a class map is given to a method that takes none."""
+    if classes is not None and not spec.takes_classes:
+        takers = ", ".join(s.name for s in list_methods() if s.takes_classes)
+        raise UnknownParameterError(f"{spec.name} takes no class map; drop --classes, or use one of: {takers}")
+
+
+def predict(method: str, task: FusionTask, *, classes: Any = None, **params: Any) -> Scene:
+    """Predict the fine image at ``task.target``'s date with method ``method`` and ``params``.
+
+    ``classes`` is a (rows, cols) integer class map on the fine grid, for the methods that take
+    one (`MethodSpec.takes_classes`). Example: ``predict("delta", task, power=0)``.
+    """
+    spec = get_spec(method)
+    p = spec.make_params(params)
+    check_pairs(spec, task)
+    check_classes(spec, classes)
+    if classes is None:
+        return spec.load().predict(task, p)
+    return spec.load().predict(task, p, classes=classes)

@@ -5,9 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-from ..core.errors import OutputExistsError, UnknownParameterError
+import numpy as np
+
+from ..core.errors import BandMismatchError, DTypeError, OutputExistsError, ShapeMismatchError, UnknownParameterError
 from ..core.registry import get_spec
-from ..core.run import predict
+from ..core.run import check_classes, predict
 from ..core.scene import Scene
 from ..core.task import FusionTask, Pair
 
@@ -42,6 +44,23 @@ def build_task(
     return FusionTask(aligned, align_to_fine(target_scene, fine0, method=resample), ratio=task.ratio)
 
 
+def read_classes(path: str | Path, grid: Scene) -> np.ndarray:
+    """A single-band integer class map on the fine grid, as a (rows, cols) int32 array."""
+    from ..io import read_array
+
+    values, meta = read_array(path)
+    if values.shape[0] != 1:
+        raise BandMismatchError(f"class map {path} has {values.shape[0]} bands; give a single-band class raster")
+    if values.dtype.kind not in "iu":
+        raise DTypeError(f"class map {path} is {values.dtype}; give integer class labels (e.g. uint8)")
+    if values.shape[1:] != grid.data.shape[1:]:
+        raise ShapeMismatchError(
+            f"class map {path} is {values.shape[1]}x{values.shape[2]} pixels but the fine grid is "
+            f"{grid.height}x{grid.width}; give a class map on the fine image's grid"
+        )
+    return values[0].astype(np.int32)
+
+
 def predict_files(
     method: str,
     pairs: Sequence[tuple[str | Path, str | Path]],
@@ -53,9 +72,15 @@ def predict_files(
     overwrite: bool = False,
     driver: str = "GTiff",
     resample: str = "average",
+    classes: str | Path | None = None,
+    chunk: int | None = None,
+    scheduler: str | None = None,
 ) -> Path:
     """Predict the fine image at ``target``'s date and write it to ``out`` with the fine input's encoding.
 
+    ``classes`` is a class-map raster on the fine grid (methods that take one). With ``chunk``
+    or ``scheduler`` the method runs tiled with Dask (``chunk`` pixels, default 512; scheduler
+    threads, processes or a dask.distributed address); the output is the same.
     Everything that can be checked cheaply (method, parameters, output) is checked before any
     file is read; the output is written atomically, so a failed run leaves nothing behind.
     """
@@ -66,8 +91,18 @@ def predict_files(
     parsed = spec.make_params(params)
     if spec.task != "stf":
         raise UnknownParameterError(f"{spec.name} is not a spatiotemporal method; use `stfusion {spec.task}`")
+    if classes is not None:
+        check_classes(spec, classes)
     if out.exists() and not overwrite:
         raise OutputExistsError(f"output {out} exists; pass --overwrite to replace it")
     task = build_task(pairs, target, ratio=ratio, resample=resample)
-    result = predict(spec.name, task, **{k: getattr(parsed, k) for k in (params or {})})
+    class_map = None if classes is None else read_classes(classes, task.fine_grid)
+    given = {k: getattr(parsed, k) for k in (params or {})}
+    if chunk is None and scheduler is None:
+        result = predict(spec.name, task, classes=class_map, **given)
+    else:
+        from .overlap import predict_tiled
+
+        result = predict_tiled(spec.name, task, chunk=512 if chunk is None else chunk,
+                               scheduler=scheduler or "threads", params=given, classes=class_map)
     return write_scene(result, out, like=task.fine_grid, driver=driver, overwrite=overwrite)

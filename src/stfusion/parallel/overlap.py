@@ -7,13 +7,15 @@ in-memory kernel; the output is therefore identical to the in-memory output.
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+import contextlib
+from typing import Any, Iterator, Mapping
 
 import numpy as np
 
 from ..core.block import Block, pair_days
-from ..core.errors import UnknownParameterError
+from ..core.errors import SchedulerError, UnknownParameterError
 from ..core.registry import get_spec
+from ..core.run import check_classes, check_pairs
 from ..core.scene import Scene
 from ..core.task import FusionTask
 
@@ -59,14 +61,29 @@ def _unpack(x: np.ndarray, pairs: int, bands: int, days: tuple[int, ...] | None)
     return Block(fine, fine_mask, coarse, coarse_mask, target, target_mask, pair_days=days, origin=origin)
 
 
-def _scheduler_kwargs(scheduler: str) -> dict[str, Any]:
+CONNECT_TIMEOUT = "10s"
+"""How long to wait for a dask.distributed scheduler before giving up."""
+
+
+@contextlib.contextmanager
+def _scheduler(scheduler: str) -> Iterator[Any]:
+    """What ``dask.compute(scheduler=...)`` takes: a local scheduler's name, or a client of a cluster."""
     if scheduler in ("threads", "processes", "synchronous"):
-        return {"scheduler": scheduler}
+        yield scheduler
+        return
     if "://" in scheduler:
         from ..core.errors import require
 
         distributed = require("distributed", "distributed")
-        return {"scheduler": distributed.Client(scheduler).get}
+        try:
+            client = distributed.Client(scheduler, timeout=CONNECT_TIMEOUT)
+        except OSError as exc:
+            raise SchedulerError(
+                f"cannot reach the dask scheduler at {scheduler} ({exc}); start it or check the address"
+            ) from None
+        with client:
+            yield client
+        return
     raise UnknownParameterError(
         f"unknown scheduler {scheduler!r}; use threads, processes or a dask.distributed address like tcp://host:8786"
     )
@@ -89,6 +106,8 @@ def predict_tiled(
     import dask.array as da
 
     spec = get_spec(method)
+    check_pairs(spec, task)
+    check_classes(spec, classes)
     if not spec.blockwise:
         raise UnknownParameterError(f"{spec.name} cannot run tiled; run it without --chunk")
     if chunk < 1:
@@ -120,7 +139,8 @@ def predict_tiled(
         dtype=np.float32,
         chunks=((bands + 1,), packed.chunks[1], packed.chunks[2]),
     )
-    (result,) = dask.compute(out, **_scheduler_kwargs(scheduler))
+    with _scheduler(scheduler) as sched:
+        (result,) = dask.compute(out, scheduler=sched)
     mask = result[-1] > 0.5
     data = np.where(mask, result[:-1], np.nan).astype(np.float32)
     return task.fine_grid.replace(data=data, mask=mask, date=task.target.date, name="")
