@@ -17,10 +17,10 @@ from .errors import UnknownMethodError, UnknownParameterError
 from .params import DeltaParams, NoChangeParams
 from .params.estarfm import EstarfmParams, estarfm_halo
 from .params.starfm import StarfmParams, starfm_halo
-# <ubdf import>
-# <fsdaf import>
-# <fitfc import>
-# <spstfm import>
+from .params.ubdf import UbdfParams, ubdf_halo
+from .params.fsdaf import FsdafParams, fsdaf_halo
+from .params.fitfc import FitfcParams, fitfc_halo
+from .params.spstfm import SpstfmParams, spstfm_halo
 
 
 def _no_halo(params: Any, resolution: float | None) -> int:
@@ -170,10 +170,60 @@ REGISTRY: dict[str, MethodSpec] = {
             blockwise=True,
             halo=estarfm_halo,
         ),
-        # <ubdf spec>
-        # <fsdaf spec>
-        # <fitfc spec>
-        # <spstfm spec>
+        MethodSpec(
+            name="ubdf",
+            family="unmixing",
+            task="stf",
+            min_pairs=1,
+            max_pairs=None,
+            params=UbdfParams,
+            module="stfusion.methods.classical.ubdf",
+            summary="unmixing-based data fusion: k-means classes, windowed bounded least-squares unmixing",
+            reference="Zurita-Milla et al. 2008, IEEE GRSL 5(3):453-457; 2009, RSE 113:1874-1885",
+            blockwise=True,
+            halo=ubdf_halo,
+            takes_classes=True,
+        ),
+        MethodSpec(
+            name="fsdaf",
+            family="hybrid",
+            task="stf",
+            min_pairs=1,
+            max_pairs=1,
+            params=FsdafParams,
+            module="stfusion.methods.classical.fsdaf",
+            summary="flexible spatiotemporal data fusion: class unmixing, TPS and residual distribution",
+            reference="Zhu et al. 2016, RSE 172:165-177",
+            blockwise=True,
+            halo=fsdaf_halo,
+            takes_classes=True,
+        ),
+        MethodSpec(
+            name="fitfc",
+            family="hybrid",
+            task="stf",
+            min_pairs=1,
+            max_pairs=1,
+            params=FitfcParams,
+            module="stfusion.methods.classical.fitfc",
+            summary="regression model fitting, spatial filtering and residual compensation (one pair)",
+            reference="Wang & Atkinson 2018, RSE 204:31-42",
+            blockwise=True,
+            halo=fitfc_halo,
+        ),
+        MethodSpec(
+            name="spstfm",
+            family="dictionary learning",
+            task="stf",
+            min_pairs=2,
+            max_pairs=2,
+            params=SpstfmParams,
+            module="stfusion.methods.classical.spstfm",
+            summary="sparse representation: coupled K-SVD dictionaries of fine/coarse change, OMP codes",
+            reference="Huang & Song 2012, IEEE TGRS 50(10):3707-3716",
+            blockwise=True,
+            halo=spstfm_halo,
+        ),
     )
 }
 
