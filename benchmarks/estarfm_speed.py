@@ -1,6 +1,6 @@
 """ESTARFM throughput (pixel-bands per second) on a synthetic scene, one and two threads.
 
-Usage: python benchmarks/estarfm_speed.py [--size 500] [--bands 3] [--half-window 25] [--repeat 3]
+Usage: python benchmarks/estarfm_speed.py [--size 1000] [--bands 6] [--half-window 25] [--repeat 3]
 
 The scene: a field map of six classes with per-class spectra and texture, three dates with a
 class-dependent change, and coarse images that are 16 x 16 block means on the fine grid (two pairs
@@ -60,8 +60,8 @@ def best_time(run, repeat: int) -> float:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--size", type=int, default=500)
-    ap.add_argument("--bands", type=int, default=3)
+    ap.add_argument("--size", type=int, default=1000)
+    ap.add_argument("--bands", type=int, default=6)
     ap.add_argument("--half-window", type=int, default=25)
     ap.add_argument("--repeat", type=int, default=3)
     args = ap.parse_args()
