@@ -18,12 +18,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
-import sys
-import threading
 import time
 
 import numpy as np
+from common import PeakRSS, children, input_bytes
 from scipy.ndimage import gaussian_filter
 
 from stfusion.core import FusionTask, Pair, Scene
@@ -33,31 +31,6 @@ from stfusion.parallel import predict_tiled
 
 RATIO = 16
 RES = 30.0
-
-
-def _rss() -> int:
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-
-
-class PeakRSS:
-    """Samples the resident set size every millisecond while in use."""
-
-    def __enter__(self) -> "PeakRSS":
-        self.start = self.peak = _rss()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._watch, daemon=True)
-        self._thread.start()
-        return self
-
-    def _watch(self) -> None:
-        while not self._stop.wait(0.001):
-            self.peak = max(self.peak, _rss())
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
-        self.peak = max(self.peak, _rss())
 
 
 def scene(size: int, bands: int, seed: int = 0) -> FusionTask:
@@ -102,7 +75,7 @@ def peak_memory(size: int, bands: int, threads: int) -> float:
     task = scene(size, bands)
     with PeakRSS() as mem:
         fsdaf(task, threads=threads)
-    return (mem.peak - mem.start) / _inputs(task)
+    return (mem.peak - mem.start) / input_bytes(task)
 
 
 def one_run(size: int, bands: int) -> float:
@@ -112,12 +85,6 @@ def one_run(size: int, bands: int) -> float:
     t0 = time.perf_counter()
     fsdaf(task, threads=1)
     return time.perf_counter() - t0
-
-
-def _children(args: argparse.Namespace, flag: str, value: int, copies: int) -> list[float]:
-    cmd = [sys.executable, __file__, "--size", str(args.size), "--bands", str(args.bands), flag, str(value)]
-    procs = [subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True) for _ in range(copies)]
-    return [json.loads(p.communicate()[0]) for p in procs]
 
 
 def main() -> None:
@@ -134,12 +101,12 @@ def main() -> None:
     if args.control_child:
         print(json.dumps(one_run(args.size, args.bands)))
         return
-    memory = {threads: _children(args, "--memory-child", threads, 1)[0] for threads in (1, 2)}
+    memory = {threads: children(__file__, args.size, args.bands, "--memory-child", threads, 1)[0] for threads in (1, 2)}
     _warm_up(2)
     task = scene(args.size, args.bands)
     work = args.size * args.size * args.bands
     print(f"FSDAF, {args.size}x{args.size}x{args.bands}, 1 pair, ratio {RATIO}, half-window 20, 20 similar pixels, "
-          f"input {_inputs(task) / 2**20:.0f} MiB, {os.cpu_count()} cores; best of {args.repeats} interleaved runs")
+          f"input {input_bytes(task) / 2**20:.0f} MiB, {os.cpu_count()} cores; best of {args.repeats} interleaved runs")
     best = {1: np.inf, 2: np.inf}
     image_wide = np.inf
     for _ in range(args.repeats):
@@ -156,8 +123,8 @@ def main() -> None:
         print(f"  {threads} thread{'s' if threads > 1 else ' '}: {seconds:6.2f} s {rate:12,.0f} pixel-bands/s "
               f"({rate / threads:,.0f} per thread); peak working memory {memory[threads]:.2f} x input")
     print(f"  two threads / one thread: {best[1] / best[2]:.2f}x")
-    solo = _children(args, "--control-child", 1, 1)[0]
-    pair = max(_children(args, "--control-child", 1, 2))
+    solo = children(__file__, args.size, args.bands, "--control-child", 1, 1)[0]
+    pair = max(children(__file__, args.size, args.bands, "--control-child", 1, 2))
     print(f"  control, the machine's own ceiling: two single-thread processes at once do "
           f"{2 * solo / pair:.2f}x the work of one in the same time")
     predict_tiled("fsdaf", task, chunk=256)

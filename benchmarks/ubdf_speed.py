@@ -2,9 +2,9 @@
 
 Usage: python benchmarks/ubdf_speed.py [--size 1000] [--bands 6] [--classes 4] [--window 3] [--repeat 7]
 
-The scene (as benchmarks/estarfm_speed.py): a field map of six classes with per-class spectra and
-texture, three dates with a class-dependent change, and coarse images that are 16 x 16 block means
-on the fine grid; UBDF uses the first pair and predicts the middle date. Timings exclude Numba
+The scene is `common.field_scene` with one pair: a field map of six classes with per-class
+spectra and texture, a class-dependent change, and coarse images that are 16 x 16 block means on
+the fine grid plus noise. Timings exclude Numba
 compilation (one warm-up run, printed separately) and are the best of ``--repeat`` runs. "in
 memory" runs `ubdf` with ``threads`` (k-means chunks, window rows and pixel rows are split over
 them); "k-means only" times the classification step alone; "dask" runs `predict_tiled` with
@@ -15,51 +15,13 @@ with all cores in both cases, and only the per-pixel look-up runs per chunk on t
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import time
 
 import numpy as np
-from scipy.ndimage import gaussian_filter
+from common import RATIO, best_time, field_scene
 
-from stfusion.core import FusionTask, Pair, Scene
 from stfusion.methods.classical.kmeans import kmeans
 from stfusion.methods.classical.ubdf import ubdf
-
-RATIO = 16
-
-
-def synthetic_task(size: int, bands: int, seed: int = 0) -> FusionTask:
-    rng = np.random.default_rng(seed)
-    field = gaussian_filter(rng.standard_normal((size, size)), 6.0)
-    classes = np.digitize(field, np.quantile(field, np.linspace(0, 1, 7)[1:-1]))
-    spectra = 0.05 + 0.3 * rng.random((6, bands))
-    change = 0.08 * rng.standard_normal((3, 6, bands))
-    texture = 0.01 * rng.standard_normal((bands, size, size))
-
-    def fine(t: int) -> np.ndarray:
-        return np.clip(spectra[classes].transpose(2, 0, 1) + change[t][classes].transpose(2, 0, 1) * t / 2
-                       + texture, 0.005, 0.95)
-
-    def coarse(img: np.ndarray) -> np.ndarray:
-        n = -(-size // RATIO) * RATIO
-        padded = np.pad(img, ((0, 0), (0, n - size), (0, n - size)), mode="edge")
-        blocks = padded.reshape(bands, n // RATIO, RATIO, n // RATIO, RATIO).mean(axis=(2, 4))
-        out = np.repeat(np.repeat(blocks, RATIO, axis=1), RATIO, axis=2)[:, :size, :size]
-        return out + 0.002 * rng.standard_normal(out.shape)
-
-    dates = [dt.date(2021, 5, 1), dt.date(2021, 6, 1), dt.date(2021, 7, 1)]
-    imgs = [fine(t) for t in range(3)]
-    pairs = [Pair(Scene(imgs[t], date=dates[t]), Scene(coarse(imgs[t]), date=dates[t])) for t in (0, 2)]
-    return FusionTask(pairs[:1], Scene(coarse(imgs[1]), date=dates[1]), ratio=RATIO)
-
-
-def best_time(run, repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - t0)
-    return min(times)
 
 
 def main() -> None:
@@ -75,7 +37,7 @@ def main() -> None:
 
     from stfusion.parallel import predict_tiled
 
-    task = synthetic_task(args.size, args.bands)
+    task = field_scene(args.size, args.bands, pairs=1)
     work = args.size * args.size * args.bands
     opts = dict(num_classes=args.classes, window=args.window)
     t0 = time.perf_counter()
