@@ -38,14 +38,16 @@ def methods(kind: str | None) -> None:
 @click.option("--classes", type=click.Path(path_type=Path), default=None,
               help="A single-band class map on the fine grid (methods that take one: starfm, fsdaf, ubdf).")
 @click.option("--chunk", type=click.IntRange(min=1), default=None,
-              help="Run tiled with Dask in chunks of N x N fine pixels (the output is the same).")
+              help="Stream blocks of N x N fine pixels from the files to the output, resumably (same output).")
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="Threads of a streamed (--chunk) run; default: all cores.")
 @click.option("--scheduler", default=None, metavar="threads|processes|tcp://HOST:PORT",
-              help="Dask scheduler of the tiled run (implies --chunk 512 unless given).")
+              help="Run tiled with Dask on this scheduler instead of streaming (chunks of --chunk, default 512).")
 @click.option("--cog", is_flag=True, help="Write a Cloud-Optimized GeoTIFF.")
 @click.option("--overwrite", is_flag=True, help="Replace an existing output.")
 def predict(method: str, pairs: tuple[tuple[Path, Path], ...], target: Path, out: Path, ratio: float | None,
-            sets: tuple[str, ...], resample: str, classes: Path | None, chunk: int | None, scheduler: str | None,
-            cog: bool, overwrite: bool) -> None:
+            sets: tuple[str, ...], resample: str, classes: Path | None, chunk: int | None, workers: int | None,
+            scheduler: str | None, cog: bool, overwrite: bool) -> None:
     """Predict the fine image at the date of TARGET with METHOD (see `stfusion methods`)."""
     from ..parallel import predict_files
 
@@ -53,7 +55,7 @@ def predict(method: str, pairs: tuple[tuple[Path, Path], ...], target: Path, out
     check_output(out, overwrite)
     written = predict_files(method, list(pairs), target, out, params=params, ratio=ratio, overwrite=overwrite,
                             driver="COG" if cog else "GTiff", resample=resample, classes=classes, chunk=chunk,
-                            scheduler=scheduler)
+                            scheduler=scheduler, workers=workers)
     click.echo(f"wrote {written}")
 
 

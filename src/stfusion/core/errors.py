@@ -71,6 +71,11 @@ class SchedulerError(InputError):
     """A dask.distributed scheduler cannot be reached."""
 
 
+class RunInterruptedError(InputError):
+    """A streamed run could not store its results (a full disk, say); its progress is kept and the
+    same command resumes it."""
+
+
 class MissingDependencyError(StfusionError, ImportError):
     """An optional dependency is not installed; the message names the pip extra."""
 

@@ -35,6 +35,16 @@ def _is_dask(a: Any) -> bool:
     return type(a).__module__.startswith("dask")
 
 
+def check_finite(data: np.ndarray, mask: np.ndarray, label: str) -> None:
+    """`InvalidValueError` if a valid pixel of ``data`` (bands, rows, cols) is NaN or inf."""
+    bad = ~np.isfinite(data).all(axis=0) & mask
+    if bad.any():
+        raise InvalidValueError(
+            f"scene {label} has {int(bad.sum())} valid pixel(s) with NaN or inf; set a nodata value "
+            "or mask those pixels (mask=False)"
+        )
+
+
 @dataclass(frozen=True, eq=False)
 class Scene:
     """An image: ``data`` (bands, rows, cols) float32 and ``mask`` (rows, cols) bool, True = valid.
@@ -92,13 +102,7 @@ class Scene:
                 raise NoDataError(
                     f"scene {self.label} has no valid pixel (all nodata or masked); check its nodata value and mask"
                 )
-            bad = ~np.isfinite(data).all(axis=0) & mask
-            if bad.any():
-                n = int(bad.sum())
-                raise InvalidValueError(
-                    f"scene {self.label} has {n} valid pixel(s) with NaN or inf; set a nodata value "
-                    "or mask those pixels (mask=False)"
-                )
+            check_finite(data, mask, self.label)
         if len(self.transform) != 6:
             raise ShapeMismatchError(f"scene {self.label} transform must be an affine 6-tuple (a, b, c, d, e, f)")
         transform = tuple(float(v) for v in self.transform)

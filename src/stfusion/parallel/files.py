@@ -75,12 +75,15 @@ def predict_files(
     classes: str | Path | None = None,
     chunk: int | None = None,
     scheduler: str | None = None,
+    workers: int | None = None,
 ) -> Path:
     """Predict the fine image at ``target``'s date and write it to ``out`` with the fine input's encoding.
 
     ``classes`` is a class-map raster on the fine grid (methods that take one). With ``chunk``
-    or ``scheduler`` the method runs tiled with Dask (``chunk`` pixels, default 512; scheduler
-    threads, processes or a dask.distributed address); the output is the same.
+    alone the run streams ``chunk``-pixel blocks from the files to the output on ``workers``
+    threads, resumably (`stream_predict`); with ``scheduler`` it runs tiled with Dask
+    (``chunk`` pixels, default 512; threads, processes or a dask.distributed address). The
+    output is the same in every case.
     Everything that can be checked cheaply (method, parameters, output) is checked before any
     file is read; the output is written atomically, so a failed run leaves nothing behind.
     """
@@ -95,6 +98,11 @@ def predict_files(
         check_classes(spec, classes)
     if out.exists() and not overwrite:
         raise OutputExistsError(f"output {out} exists; pass --overwrite to replace it")
+    if chunk is not None and scheduler is None:
+        from .stream import stream_predict
+
+        return stream_predict(spec.name, pairs, target, out, params=params, ratio=ratio, block=chunk,
+                              workers=workers, driver=driver, resample=resample, classes=classes, overwrite=overwrite)
     task = build_task(pairs, target, ratio=ratio, resample=resample)
     class_map = None if classes is None else read_classes(classes, task.fine_grid)
     given = {k: getattr(parsed, k) for k in (params or {})}

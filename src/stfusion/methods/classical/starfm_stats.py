@@ -1,7 +1,8 @@
 """STARFM statistics and constants, computed once per run (Gao et al. 2006; USDA C program v1.2.1).
 
 The similar-pixel threshold of each pair and band is 2 std / NUM_SLICE_PURE_TEST, std over the
-valid fine pixels of the whole image (strictly inside the data range when one is given).
+valid fine pixels of the whole image (strictly inside the data range when one is given), read in
+fixed strips of rows so that streamed and in-memory runs agree bit for bit.
 With ``compat="gao"`` every constant follows the program's integer rules: DN inputs, std
 truncated to an integer, threshold ``(int)(std * 2.0 / N + 0.5)``, uncertainties truncated
 (50 DN -> 70, 70, 98), D = 1 + d RESOLUTION / (int)MAX_SEARCH_DISTANCE, and the minimum of the
@@ -18,7 +19,8 @@ import numpy as np
 
 from ...core.errors import ShapeMismatchError, UnknownParameterError
 from ...core.params.starfm import StarfmParams, starfm_resolution, starfm_window
-from ...core.task import FusionTask
+from ...core.moments import Moments, strips
+from ...core.task import FusionTask, Pair
 
 
 @dataclass(frozen=True)
@@ -85,15 +87,25 @@ def to_units(x: np.ndarray, gao: bool, scale: float) -> np.ndarray:
     return np.asarray(x, dtype=np.float32)
 
 
-def _std(values: np.ndarray, gao: bool) -> float:
-    """Population std; with compat="gao" the program's one-pass formula (exact sums of DN)."""
-    if values.size == 0:
-        return 0.0
-    v = values.astype(np.float64)
-    if gao:
-        n = float(v.size)
-        return math.sqrt(max(float(np.sum(v * v)) / n - (float(np.sum(v)) / n) ** 2, 0.0))
-    return float(np.std(v))
+def _band_std(pair: Pair, band: int, gao: bool, scale: float, vmin: float | None, vmax: float | None) -> float:
+    """Population std of the valid fine values of ``band`` strictly inside (vmin, vmax), read strip by
+    strip (`stfusion.core.moments`), so a Dask-backed scene is never loaded whole.
+
+    With compat="gao" the program's one-pass formula on exact sums of DN; otherwise the strips'
+    two-pass moments merged exactly.
+    """
+    lo, hi = -np.inf if vmin is None else vmin, np.inf if vmax is None else vmax
+    n, s, s2, total = 0, 0.0, 0.0, Moments()
+    for rows in strips(pair.fine.height):
+        x = to_units(np.asarray(pair.fine.data[band, rows]), gao, scale)
+        v = x[np.asarray(pair.fine.mask[rows]) & (x > lo) & (x < hi)].astype(np.float64)
+        if gao:
+            n, s, s2 = n + v.size, s + float(np.sum(v)), s2 + float(np.sum(v * v))
+        else:
+            total = total.merge(Moments.of(v))
+    if not gao:
+        return total.std
+    return math.sqrt(max(s2 / n - (s / n) ** 2, 0.0)) if n else 0.0
 
 
 def _as_classes(classes: Any, npairs: int, shape: tuple[int, int]) -> np.ndarray:
@@ -126,13 +138,10 @@ def stats(task: FusionTask, params: StarfmParams, classes: Any = None) -> Starfm
     vmin, vmax = (None if v is None else (float(round(v * p.scale_factor)) if gao else float(v))
                   for v in (p.valid_min, p.valid_max))
     slices = np.zeros((len(task.pairs), task.fine_grid.count), np.float32)
+    n = p.num_slice_pure_test
     for ip, pair in enumerate(task.pairs):
-        mask = np.asarray(pair.fine.mask)
         for b in range(pair.fine.count):
-            x = to_units(np.asarray(pair.fine.data[b]), gao, p.scale_factor)
-            ok = mask & (x > (-np.inf if vmin is None else vmin)) & (x < (np.inf if vmax is None else vmax))
-            std = _std(x[ok], gao)
-            n = p.num_slice_pure_test
+            std = _band_std(pair, b, gao, p.scale_factor, vmin, vmax)
             slices[ip, b] = int(int(std) * 2.0 / n + 0.5) if gao else 2.0 * std / n
     if gao:
         sl, sm = round(p.fine_uncertainty * p.scale_factor), round(p.coarse_uncertainty * p.scale_factor)
