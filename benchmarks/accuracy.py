@@ -20,9 +20,8 @@ from stfusion.bench.atomic import write_text
 from stfusion.core import predict
 from stfusion.core.registry import MethodSpec, list_methods
 from stfusion.core.scene import Scene
-from stfusion.core.task import FusionTask, Pair
-from stfusion.data import STFCase, data_root, load_case, load_dataset
-from stfusion.io import align_to_fine, read_scene
+from stfusion.data import data_root, load_case
+from stfusion.io import read_scene
 from stfusion.metrics import evaluate
 
 COLUMNS = ("rmse", "ssim", "sam", "ergas", "cc")
@@ -43,18 +42,6 @@ PEERS = {
                             "fsdaf (Python port, ratio 16)": "fsdaf_port_lgc_flood_1pair_ratio16.tif"},
     "ifsdaf_ndvi_series": {},
 }
-
-
-def load(name: str) -> STFCase:
-    """The protocol ``name``; the NDVI series' MODIS composites are put on the Landsat grid."""
-    if name != "ifsdaf_ndvi_series":
-        return load_case(name)
-    case = load_dataset(name).case()
-    task = case.task
-    pairs = [Pair(p.fine, align_to_fine(p.coarse, p.fine)) for p in task.pairs]
-    target = align_to_fine(task.target, task.pairs[0].fine)
-    return STFCase(case.name, FusionTask(pairs, target, ratio=case.ratio), case.truth, case.ratio,
-                   case.description, case.citation, case.classes)
 
 
 def methods(pairs: int, chosen: list[str] | None) -> list[MethodSpec]:
@@ -80,7 +67,7 @@ def _peer(path: Path, truth: Scene) -> Scene:
 
 def score(name: str, chosen: list[str] | None = None) -> list[dict[str, object]]:
     """One row per method and per reference program on the protocol ``name``."""
-    case = load(name)
+    case = load_case(name)
     pairs = len(case.task.pairs)
     rows: list[dict[str, object]] = []
     for spec in methods(pairs, chosen):
@@ -153,8 +140,8 @@ wrote the page, image-wide statistics included.
 
 `ifsdaf_ndvi_series` is the DOY 287 (2015-10-14) Landsat-8 NDVI image predicted from the DOY 248
 pair (the nearest earlier date at least 80 % clear, its clouds masked) and the MODIS 16-day
-composites, which `align_to_fine` puts on the 30 m grid (each 240 m pixel covers 8 x 8 fine
-pixels). Scores are over the pixels the truth's cfmask calls clear.
+composites, which the loader puts on the 30 m grid by area averaging (each 240 m pixel covers
+8 x 8 fine pixels). Scores are over the pixels the truth's cfmask calls clear.
 
 {table}
 
@@ -167,8 +154,6 @@ reasons:
 - UBDF loses where the classes of the base date no longer describe the target (the flood) and
   where a few classes cannot represent a heterogeneous scene; the FSDAF paper reports the same
   for unmixing-based fusion (see [ubdf.md](ubdf.md)).
-- SPSTFM loses on `estarfm_3date`: the learned dictionaries add error to the temporal weighting
-  of the two pairs' predictions (see [spstfm.md](spstfm.md) for the analysis).
 - On `ifsdaf_ndvi_series` only Fit-FC beats delta, and STARFM and FSDAF stay within 2 % of it.
   Its coarse images are 16-day composites rather than same-day observations, and the pair is
   six weeks from the target, a setting none of these methods was designed for.

@@ -78,7 +78,24 @@ def test_demo_writes_metrics_quicklook_and_summary(tmp_path):
     assert {("nochange", "1"), ("delta", "1"), ("starfm", "1"), ("estarfm", "2")} <= methods
     rmse = {(r["method"], r["pairs"]): float(r["rmse"]) for r in rows}
     assert rmse[("starfm", "1")] < rmse[("nochange", "1")]
+    assert max(rmse.values()) < 2 * rmse[("nochange", "1")], rmse  # no method is broken on the demo scene
     assert (out / "quicklook.png").read_bytes()[:4] == b"\x89PNG"
     assert "estarfm" in (out / "summary.md").read_text()
     assert len(list((out / "predictions").glob("*.tif"))) == len(rows)
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".demo")]
+    assert oct((out / "metrics.csv").stat().st_mode & 0o777) == oct(0o666 & ~_umask())
+
+
+def _umask() -> int:
+    import os
+
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def test_demo_refuses_a_folder_with_files_without_overwrite(tmp_path):
+    (tmp_path / "keep.txt").write_text("mine")
+    result = run("demo", "--out", tmp_path)
+    assert result.exit_code == 2 and "--overwrite" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert (tmp_path / "keep.txt").read_text() == "mine"

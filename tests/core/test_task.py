@@ -83,8 +83,8 @@ def test_dates():
 def test_ratio_below_one_is_refused():
     with pytest.raises(RatioError, match=">= 1"):
         FusionTask([Pair(scene(), scene())], scene(date=D2), ratio=0.5)
-    with pytest.raises(RatioError, match="no georeferencing"):
-        FusionTask([Pair(Scene(np.ones((1, 8, 8))), Scene(np.ones((1, 2, 2))))], Scene(np.ones((1, 2, 2))))
+    with pytest.raises(ShapeMismatchError, match="without georeferencing a coarse image must be on the fine grid"):
+        FusionTask([Pair(Scene(np.ones((1, 8, 8))), Scene(np.ones((1, 2, 2))))], Scene(np.ones((1, 2, 2))), ratio=4)
 
 
 def test_empty_pairs():

@@ -71,12 +71,14 @@ def test_landcover(series):
 def test_protocol_predicts_doy_287_from_the_nearest_clear_earlier_date(series):
     case = series.case()
     assert case.ratio == case.task.ratio == 8.0
-    assert not case.task.coarse_on_fine_grid
+    assert case.task.coarse_on_fine_grid and not series.case(align=False).task.coarse_on_fine_grid
     assert case.truth.date == case.task.target.date == _dt.date(2015, 10, 14)
     assert np.asarray(case.truth.mask).all()
     (pair,) = case.task.pairs
     assert pair.fine.date == pair.coarse.date == _dt.date(2015, 9, 5)  # DOY 248, 84 % clear
-    assert np.array_equal(pair.coarse.data, series.coarse[15].data)  # composite of DOY 241-256
+    native = series.case(align=False).task.pairs[0].coarse
+    assert np.array_equal(native.data, series.coarse[15].data)  # composite of DOY 241-256
+    assert np.array_equal(pair.coarse.data[:, ::8, ::8], native.data)  # 8 x 8 fine pixels per composite pixel
     assert case.classes is series.landcover
     # a stricter clear threshold moves the pair back to DOY 216 (97.5 % clear)
     assert series.case(min_clear=0.95).task.pairs[0].date == _dt.date(2015, 8, 4)

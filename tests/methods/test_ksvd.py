@@ -92,3 +92,17 @@ def test_fewer_signals_than_atoms_still_give_a_full_dictionary(n):
     res = ksvd(z, 30, 3, rng=np.random.default_rng(0), max_iter=3, min_iter=3)
     assert res.dictionary.shape == (20, 30) and np.isfinite(res.dictionary).all()
     assert np.allclose(np.linalg.norm(res.dictionary, axis=0), 1.0)
+
+
+def test_cross_validated_ridge_shrinks_only_what_the_codes_cannot_predict():
+    from stfusion.methods.classical.ksvd import RIDGE_GRID, select_ridge
+
+    d0, z = _planted(noise=0.0)
+    codes = omp(d0, z, 3)
+    rng = np.random.default_rng(5)
+    related = rng.standard_normal((12, 30)) @ codes.dense(30)  # high = D_h · codes exactly
+    assert select_ridge(related, codes, 30) == RIDGE_GRID[0]
+    unrelated = rng.standard_normal((12, z.shape[1]))  # high patches the codes say nothing about
+    assert select_ridge(unrelated, codes, 30) >= 1.0
+    fitted = fit_rows(unrelated, codes, 30, select_ridge(unrelated, codes, 30))
+    assert np.abs(fitted).max() < np.abs(fit_rows(unrelated, codes, 30)).max()

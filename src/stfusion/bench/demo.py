@@ -17,6 +17,7 @@ from tqdm import tqdm
 
 from ..core.registry import MethodSpec, list_methods
 from ..core.run import predict
+from ..core.errors import OutputExistsError
 from ..core.scene import Scene
 from ..core.task import FusionTask
 from ..data.synthetic import make_series
@@ -63,9 +64,13 @@ def _summary(rows: list[dict[str, object]], table: str, truth: Scene, ratio: flo
     )
 
 
-def run_demo(out: str | Path, *, seed: int = 0) -> DemoResult:
-    """Run the demo and write ``metrics.csv``, ``quicklook.png``, ``summary.md`` and the predictions to ``out``."""
+def run_demo(out: str | Path, *, seed: int = 0, overwrite: bool = False) -> DemoResult:
+    """Run the demo and write ``metrics.csv``, ``quicklook.png``, ``summary.md`` and the predictions to ``out``.
+
+    A folder ``out`` that already holds files is refused unless ``overwrite``."""
     out = Path(out)
+    if out.is_dir() and any(out.iterdir()) and not overwrite:
+        raise OutputExistsError(f"output folder {out} is not empty; pass --overwrite to replace its files")
     series = make_series(seed=seed)
     tasks: dict[int, tuple[FusionTask, Scene]] = {1: series.task([1], 3), 2: series.task([1, 4], 3)}
     truth = tasks[1][1]

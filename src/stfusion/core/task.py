@@ -60,6 +60,12 @@ def _coarse_relation(fine: Scene, coarse: Scene, what: str) -> float | None:
                 "resample the coarse image onto the fine grid"
             )
         return None
+    if IDENTITY in (fine.transform, coarse.transform):
+        raise ShapeMismatchError(
+            f"{what}: {coarse.label} is {coarse.height}x{coarse.width} pixels but {fine.label} is "
+            f"{fine.height}x{fine.width}, and without georeferencing a coarse image must be on the fine grid; "
+            "resample it to the fine image's size (and pass --ratio R), or give georeferenced files"
+        )
     ratio = grid_ratio(fine, coarse)
     if not covers(coarse, fine, tol=pixel_size(fine)[0]):
         raise ExtentMismatchError(

@@ -13,7 +13,7 @@ import numpy as np
 from stfusion.core.errors import DateError, NoDataError
 from stfusion.core.scene import Scene
 from stfusion.core.task import FusionTask, Pair
-from stfusion.io import read_array, read_scene
+from stfusion.io import align_to_fine, read_array, read_scene
 
 from .data_root import dataset_dir
 from .stf_sets import STFCase
@@ -95,7 +95,8 @@ class NDVISeries:
         return self.coarse[index].replace(date=date)
 
     def case(
-        self, target: _dt.date = TARGET_DATE, *, pairs: Sequence[_dt.date] | None = None, min_clear: float = 0.8
+        self, target: _dt.date = TARGET_DATE, *, pairs: Sequence[_dt.date] | None = None, min_clear: float = 0.8,
+        align: bool = True,
     ) -> STFCase:
         """The STF protocol: predict the Landsat NDVI of ``target`` from Landsat/MODIS pairs and the
         MODIS composite containing ``target``.
@@ -104,7 +105,10 @@ class NDVISeries:
         ``min_clear`` (for DOY 287: DOY 248, 2015-09-05, 84 % clear, which is also the nearest
         earlier date). Only earlier dates qualify, as when the prediction is made in near real
         time. Each coarse image is the composite whose period contains the date (`composite_for`).
-        Cloudy pixels stay masked in the pair; the truth keeps its own mask.
+        Cloudy pixels stay masked in the pair; the truth keeps its own mask. With ``align`` (the
+        default) the composites are put on the Landsat grid by area averaging (`align_to_fine`:
+        each 240 m pixel covers 8 x 8 fine pixels), so every method runs on the task as it is;
+        ``align=False`` keeps them on their own grid.
         """
         truth = self.fine_at(target)
         if pairs is None:
@@ -116,11 +120,12 @@ class NDVISeries:
             pairs = [max(earlier)]
         if target in pairs:
             raise DateError(f"the target date {target.isoformat()} is also a pair date; choose other pair dates")
-        task = FusionTask(
-            [Pair(self.fine_at(d), self.composite_for(d)) for d in pairs],
-            self.composite_for(target),
-            ratio=self.ratio,
-        )
+        grid = self.fine_at(pairs[0])
+
+        def coarse(d: _dt.date) -> Scene:
+            return align_to_fine(self.composite_for(d), grid) if align else self.composite_for(d)
+
+        task = FusionTask([Pair(self.fine_at(d), coarse(d)) for d in pairs], coarse(target), ratio=self.ratio)
         used = ", ".join(d.isoformat() for d in pairs)
         return STFCase(
             self.name,

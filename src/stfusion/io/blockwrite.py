@@ -50,7 +50,7 @@ class BlockWriter:
         self._dst: Any = None
 
     def __enter__(self) -> "BlockWriter":
-        profile = _profile(self.grid, self.encoding, self.grid.shape)
+        profile = {**_profile(self.grid, self.encoding, self.grid.shape), "NUM_THREADS": "ALL_CPUS"}
         self.out.parent.mkdir(parents=True, exist_ok=True)
         with self._errors():
             with warnings.catch_warnings():

@@ -25,7 +25,7 @@ from stfusion.core.scene import IDENTITY, Scene
 from .dates import parse_date
 from .read import _band_indexes, _check_dtype, _check_raw_size, _crs_string, _names, _scaling, open_raster, resolve_path
 
-_CACHE_WINDOWS = 4
+_CACHE_WINDOWS = 2
 
 
 class WindowSource(Protocol):

@@ -166,21 +166,64 @@ def initial_dictionary(signals: np.ndarray, n_atoms: int, rng: np.random.Generat
     return _normalise(d, code)[0]
 
 
-def fit_rows(signals: np.ndarray, codes: SparseCodes, n_atoms: int) -> np.ndarray:
-    """The (dim, n_atoms) dictionary D minimising ||signals - D·X|| for the given codes X
-    (least squares through the normal equations, with a ridge of 1e-10 times the mean squared
-    coefficient so that an atom no signal uses gets zeros)."""
-    dim = signals.shape[0]
+RIDGE = 1e-10
+"""Ridge of the least-squares refits inside K-SVD, relative to the mean squared code coefficient
+(it only gives an atom that no signal uses zeros)."""
+
+RIDGE_GRID = (1e-6, 1e-4, 1e-3, 1e-2, 1e-1, 1.0, 10.0, 100.0)
+"""Candidate ridges (relative, as `RIDGE`) of the final fine dictionary; `select_ridge` picks one."""
+
+
+def _normal_equations(signals: np.ndarray, codes: SparseCodes, n_atoms: int) -> tuple[np.ndarray, np.ndarray]:
+    """Gram matrix X·Xᵀ (n_atoms, n_atoms) and right-hand side X·signalsᵀ (n_atoms, dim) of the codes X."""
     gram = np.zeros((n_atoms, n_atoms))
-    rhs = np.zeros((n_atoms, dim))
+    rhs = np.zeros((n_atoms, signals.shape[0]))
     idx, coef = codes.index, codes.coef
     t = idx.shape[1]
     for a in range(t):
         np.add.at(rhs, idx[:, a], coef[:, a : a + 1] * signals.T)
         for b in range(t):
             np.add.at(gram, (idx[:, a], idx[:, b]), coef[:, a] * coef[:, b])
-    ridge = 1e-10 * max(float(np.trace(gram)) / n_atoms, TINY)
-    return np.linalg.solve(gram + ridge * np.eye(n_atoms), rhs).T
+    return gram, rhs
+
+
+def _solve(gram: np.ndarray, rhs: np.ndarray, ridge: float) -> np.ndarray:
+    """The (dim, n_atoms) ridge solution; ``ridge`` is relative to the mean diagonal of ``gram``."""
+    n_atoms = gram.shape[0]
+    lam = ridge * max(float(np.trace(gram)) / n_atoms, TINY)
+    return np.linalg.solve(gram + lam * np.eye(n_atoms), rhs).T
+
+
+def fit_rows(signals: np.ndarray, codes: SparseCodes, n_atoms: int, ridge: float = RIDGE) -> np.ndarray:
+    """The (dim, n_atoms) dictionary D minimising ||signals - D·X||² + λ||D||² for the given codes X
+    (normal equations; λ = ``ridge`` times the mean squared coefficient per atom)."""
+    return _solve(*_normal_equations(signals, codes, n_atoms), ridge)
+
+
+def select_ridge(signals: np.ndarray, codes: SparseCodes, n_atoms: int, folds: int = 5) -> float:
+    """The ridge of `RIDGE_GRID` whose `fit_rows` dictionary predicts held-out signals best
+    (``folds``-fold cross-validation, signal j in fold j mod ``folds``; ties go to the smaller ridge).
+
+    Codes of nearly structureless low-resolution patches are small; an unregularised fit then maps
+    them to large high-resolution atoms, which turn the larger codes of other patches into
+    absurd predictions. Cross-validation shrinks exactly as much as the training pairs support."""
+    n = signals.shape[1]
+    if n < 2 * folds:
+        return RIDGE
+    total = _normal_equations(signals, codes, n_atoms)
+    parts = []
+    for f in range(folds):
+        sel = np.arange(f, n, folds)
+        sub = SparseCodes(codes.index[sel], codes.coef[sel])
+        parts.append((sel, sub, _normal_equations(signals[:, sel], sub, n_atoms)))
+    errors = []
+    for ridge in RIDGE_GRID:
+        err = 0.0
+        for sel, sub, (g, r) in parts:
+            d = _solve(total[0] - g, total[1] - r, ridge)
+            err += float(((signals[:, sel] - reconstruct(d, sub).T) ** 2).sum())
+        errors.append(err)
+    return RIDGE_GRID[int(np.argmin(errors))]
 
 
 def ksvd(signals: np.ndarray, n_atoms: int, sparsity: int, *, rng: np.random.Generator,
@@ -271,12 +314,14 @@ def _replace_atoms(z: np.ndarray, d: np.ndarray, resid: np.ndarray, code: np.nda
 class CoupledDictionary:
     """A coupled pair: ``high`` (dim_h, K) and ``low`` (dim_l, K) share their sparse codes; the low
     atoms have unit norm. ``history``: the high-resolution (prediction) mean squared error of the
-    training signals, coded from their low part, after each K-SVD coding step; ``best``: the kept step."""
+    training signals, coded from their low part, after each K-SVD coding step; ``best``: the kept step;
+    ``ridge``: the cross-validated ridge of the final least-squares fit of ``high`` (`select_ridge`)."""
 
     high: np.ndarray
     low: np.ndarray
     history: tuple[float, ...]
     best: int
+    ridge: float
 
 
 def coupled_ksvd(high: np.ndarray, low: np.ndarray, n_atoms: int, sparsity: int, *, rng: np.random.Generator,
@@ -287,11 +332,15 @@ def coupled_ksvd(high: np.ndarray, low: np.ndarray, n_atoms: int, sparsity: int,
     As at prediction time, the codes come from the low part alone (OMP on the low dictionary).
     K-SVD updates the low atoms (rank-1 SVD of the low error); after every coding step the high
     atoms are the least-squares fit of the high patches to those codes, so Dh·x predicts a high
-    patch from the code x of its low patch. The dictionary kept is the one with the smallest
-    error of that prediction on the training pairs.
+    patch from the code x of its low patch. The low dictionary kept is the one with the smallest
+    error of that prediction on the training pairs; the high atoms are then refitted to its codes
+    with the ridge that cross-validation on the training pairs picks (`select_ridge`).
     """
     dim_h = high.shape[0]
     z = np.vstack([np.asarray(high, np.float64), np.asarray(low, np.float64)])
     res = ksvd(z, n_atoms, sparsity, rng=rng, max_iter=max_iter, min_iter=min_iter, tol=tol,
                code_rows=slice(dim_h, None), score_rows=slice(0, dim_h))
-    return CoupledDictionary(res.dictionary[:dim_h], res.dictionary[dim_h:], res.history, res.best)
+    low_dict = res.dictionary[dim_h:]
+    codes = omp(low_dict, z[dim_h:], sparsity)
+    ridge = select_ridge(z[:dim_h], codes, n_atoms)
+    return CoupledDictionary(fit_rows(z[:dim_h], codes, n_atoms, ridge), low_dict, res.history, res.best, ridge)

@@ -45,6 +45,10 @@ SPSTFM, and the public Python re-implementation in huang-he99/STF):
   fine dictionary is then the least-squares fit to those codes (as in Zeyde et al. 2010) rather
   than a K-SVD update of its own. Unused and near-duplicate atoms are replaced by the
   worst-represented training patches (standard K-SVD practice).
+- The kept fine dictionary is refitted with a ridge chosen by 5-fold cross-validation on the
+  training patches (`stfusion.methods.classical.ksvd.select_ridge`): without it, the tiny codes
+  of flat coarse patches (inside one MODIS pixel) give huge fine atoms and absurd predictions
+  elsewhere.
 - Training samples are drawn uniformly at random among fully valid patches at any pixel offset;
   imagefusion's default takes the highest-variance patches and tolerates 15 % invalid pixels.
 - The patch grid starts at the scene's top-left corner; the last row/column of patches may

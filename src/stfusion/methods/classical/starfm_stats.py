@@ -87,25 +87,29 @@ def to_units(x: np.ndarray, gao: bool, scale: float) -> np.ndarray:
     return np.asarray(x, dtype=np.float32)
 
 
-def _band_std(pair: Pair, band: int, gao: bool, scale: float, vmin: float | None, vmax: float | None) -> float:
-    """Population std of the valid fine values of ``band`` strictly inside (vmin, vmax), read strip by
-    strip (`stfusion.core.moments`), so a Dask-backed scene is never loaded whole.
+def _band_stds(pair: Pair, gao: bool, scale: float, vmin: float | None, vmax: float | None) -> list[float]:
+    """Population std of each band's valid fine values strictly inside (vmin, vmax), read in one
+    pass of strips (`stfusion.core.moments`), so a Dask-backed scene is never loaded whole.
 
     With compat="gao" the program's one-pass formula on exact sums of DN; otherwise the strips'
     two-pass moments merged exactly.
     """
     lo, hi = -np.inf if vmin is None else vmin, np.inf if vmax is None else vmax
-    n, s, s2, total = 0, 0.0, 0.0, Moments()
+    bands = pair.fine.count
+    sums = np.zeros((bands, 3))
+    total = [Moments()] * bands
     for rows in strips(pair.fine.height):
-        x = to_units(np.asarray(pair.fine.data[band, rows]), gao, scale)
-        v = x[np.asarray(pair.fine.mask[rows]) & (x > lo) & (x < hi)].astype(np.float64)
-        if gao:
-            n, s, s2 = n + v.size, s + float(np.sum(v)), s2 + float(np.sum(v * v))
-        else:
-            total = total.merge(Moments.of(v))
+        strip = to_units(np.asarray(pair.fine.data[:, rows]), gao, scale)
+        mask = np.asarray(pair.fine.mask[rows])
+        for b, x in enumerate(strip):
+            v = x[mask & (x > lo) & (x < hi)].astype(np.float64)
+            if gao:
+                sums[b] += (v.size, np.sum(v), np.sum(v * v))
+            else:
+                total[b] = total[b].merge(Moments.of(v))
     if not gao:
-        return total.std
-    return math.sqrt(max(s2 / n - (s / n) ** 2, 0.0)) if n else 0.0
+        return [m.std for m in total]
+    return [math.sqrt(max(s2 / n - (s / n) ** 2, 0.0)) if n else 0.0 for n, s, s2 in sums]
 
 
 def _as_classes(classes: Any, npairs: int, shape: tuple[int, int]) -> np.ndarray:
@@ -140,8 +144,7 @@ def stats(task: FusionTask, params: StarfmParams, classes: Any = None) -> Starfm
     slices = np.zeros((len(task.pairs), task.fine_grid.count), np.float32)
     n = p.num_slice_pure_test
     for ip, pair in enumerate(task.pairs):
-        for b in range(pair.fine.count):
-            std = _band_std(pair, b, gao, p.scale_factor, vmin, vmax)
+        for b, std in enumerate(_band_stds(pair, gao, p.scale_factor, vmin, vmax)):
             slices[ip, b] = int(int(std) * 2.0 / n + 0.5) if gao else 2.0 * std / n
     if gao:
         sl, sm = round(p.fine_uncertainty * p.scale_factor), round(p.coarse_uncertainty * p.scale_factor)
