@@ -126,7 +126,7 @@ class Scene:
         if self.name:
             return f"'{self.name}'"
         if self.date is not None:
-            return f"of {self.date.isoformat()}"
+            return f"dated {self.date.isoformat()}"
         return "(unnamed)"
 
     @property

@@ -22,7 +22,7 @@ def check_compatible(a: Scene, b: Scene, *, what: str) -> None:
     """Raise a typed error if ``a`` and ``b`` differ in band count, band names or CRS."""
     if a.count != b.count:
         raise BandMismatchError(
-            f"{what}: {a.label} has {a.count} bands but {b.label} has {b.count}; give images with the same bands in the same order"
+            f"{what}: image {a.label} has {a.count} bands but image {b.label} has {b.count}; give images with the same bands in the same order"
         )
     if a.bands is not None and b.bands is not None and a.bands != b.bands:
         raise BandMismatchError(
@@ -40,12 +40,12 @@ def check_same_grid(a: Scene, b: Scene, *, what: str) -> None:
     check_compatible(a, b, what=what)
     if a.shape[1:] != b.shape[1:]:
         raise ShapeMismatchError(
-            f"{what}: {a.label} is {a.height}x{a.width} pixels but {b.label} is {b.height}x{b.width}; "
+            f"{what}: image {a.label} is {a.height}x{a.width} pixels but image {b.label} is {b.height}x{b.width}; "
             "crop or resample them to the same grid"
         )
     if not same_grid(a, b):
         raise ExtentMismatchError(
-            f"{what}: {a.label} and {b.label} have the same size but different transforms "
+            f"{what}: images {a.label} and {b.label} have the same size but different transforms "
             f"({a.transform} vs {b.transform}); resample one onto the other's grid"
         )
 
@@ -56,13 +56,13 @@ def _coarse_relation(fine: Scene, coarse: Scene, what: str) -> float | None:
     if coarse.shape[1:] == fine.shape[1:]:
         if not same_grid(fine, coarse) and coarse.transform != IDENTITY and fine.transform != IDENTITY:
             raise ExtentMismatchError(
-                f"{what}: {fine.label} and {coarse.label} have the same size but different transforms; "
+                f"{what}: images {fine.label} and {coarse.label} have the same size but different transforms; "
                 "resample the coarse image onto the fine grid"
             )
         return None
     if IDENTITY in (fine.transform, coarse.transform):
         raise ShapeMismatchError(
-            f"{what}: {coarse.label} is {coarse.height}x{coarse.width} pixels but {fine.label} is "
+            f"{what}: coarse image {coarse.label} is {coarse.height}x{coarse.width} pixels but fine image {fine.label} is "
             f"{fine.height}x{fine.width}, and without georeferencing a coarse image must be on the fine grid; "
             "resample it to the fine image's size (and pass --ratio R), or give georeferenced files"
         )
