@@ -103,3 +103,13 @@ def test_stsf_task_validation():
         STSFTask(Scene(np.random.rand(20, 7, 7)), ms)
     with pytest.raises(ShapeMismatchError, match="srf"):
         STSFTask(hs, ms, srf=np.ones((3, 20)))
+
+
+def test_local_crs_spellings_compare_equal_and_real_crss_do_not():
+    from stfusion.core.grid import normalise_crs
+
+    envi = 'LOCAL_CS["Arbitrary",UNIT["Meter",1],AXIS["Easting",EAST],AXIS["Northing",NORTH]]'
+    gtiff = 'LOCAL_CS["Arbitrary",UNIT["metre",1,AUTHORITY["EPSG","9001"]],AXIS["Easting",EAST],AXIS["Northing",NORTH]]'
+    assert normalise_crs(envi) == normalise_crs(gtiff)
+    assert normalise_crs("epsg:32650") == "EPSG:32650" != normalise_crs("EPSG:32651")
+    assert normalise_crs(envi) != normalise_crs(envi.replace("Meter", "Foot"))

@@ -101,3 +101,32 @@ def test_real_envi_folder(shared_data):
     found = scan_folder(shared_data / "ifsdaf_ndvi_series", pattern="*_ndvi")
     assert len(found) == 9 and found[0][0] == dt.date(2015, 4, 14)
     assert all(p.name.endswith("_ndvi") for _, p in found)
+
+
+def test_scan_images_pairs_each_image_with_its_cloud_mask(make_tif, tmp_path):
+    from stfusion.io.folder import read_masked, scan_images
+
+    _tif(make_tif, "L8_20200101.tif")
+    make_tif("L8_20200101_mask.tif", np.array([[[0, 1, 4, 255]] * 4], np.uint8))
+    _envi(tmp_path, "LC81250382020017LGN00_ndvi")  # Landsat scene IDs: the mask has the same date
+    _envi(tmp_path, "LC81250382020017LGN00_mask")
+    _tif(make_tif, "L8_20200202.tif")  # no mask: every pixel counts as clear
+    found = scan_images(tmp_path)
+    assert [(f.date, f.path.name, f.mask and f.mask.name) for f in found] == [
+        (D1, "L8_20200101.tif", "L8_20200101_mask.tif"),
+        (D2, "LC81250382020017LGN00_ndvi", "LC81250382020017LGN00_mask"),
+        (D3, "L8_20200202.tif", None),
+    ]
+    scene = read_masked(found[0].path, found[0].mask)
+    assert scene.mask[0].tolist() == [True, True, False, False]  # cfmask 0 and 1 are clear
+    assert read_masked(found[0].path, found[0].mask, clear_codes=(4,)).mask[0].tolist() == [False, False, True, False]
+    make_tif("L8_20200303.tif", np.zeros((2, 3, 3), np.int16))
+    make_tif("L8_20200303_mask.tif", np.zeros((1, 4, 4), np.uint8))
+    from stfusion.core.errors import ShapeMismatchError
+
+    with pytest.raises(ShapeMismatchError, match="give a single-band mask on the image's grid"):
+        read_masked(tmp_path / "L8_20200303.tif", tmp_path / "L8_20200303_mask.tif")
+    make_tif("a_20200303_mask.tif", np.zeros((1, 3, 3), np.uint8))
+    (tmp_path / "L8_20200303_mask.tif").rename(tmp_path / "b_20200303_mask.tif")
+    with pytest.raises(DateError, match="2 masks .* have the date 2020-03-03"):
+        scan_images(tmp_path)  # an image without a mask of its own name and two masks of its date

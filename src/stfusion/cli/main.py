@@ -6,6 +6,7 @@ import click
 
 from .commands import demo, evaluate, methods, predict
 from .errors import Group
+from .series import series
 
 
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -14,7 +15,7 @@ def cli() -> None:
     """stfusion: spatiotemporal, spatial-temporal-spectral and temporal-embedding fusion of remote-sensing images."""
 
 
-for _command in (methods, predict, evaluate, demo):
+for _command in (methods, predict, series, evaluate, demo):
     cli.add_command(_command)
 
 

@@ -3,18 +3,32 @@
 from __future__ import annotations
 
 import math
+import re
 
 from .scene import IDENTITY, Scene
 
 _REL_TOL = 1e-6
 
 
+_AUTHORITY = re.compile(r',\s*AUTHORITY\["[^"]*",\s*"[^"]*"\]')
+_METRE = re.compile(r'UNIT\["(?:meter|metre|meters|metres)"', re.IGNORECASE)
+
+
 def normalise_crs(crs: str | None) -> str | None:
-    """A comparable CRS string (case and whitespace folded); None stays None."""
+    """A comparable CRS string (case and whitespace folded); None stays None.
+
+    A local (engineering) CRS, as ENVI's "Arbitrary" map info gives, loses its AUTHORITY
+    clauses and spells its unit "metre": GDAL writes ``UNIT["Meter",1]`` into ENVI headers but
+    ``UNIT["metre",1,AUTHORITY["EPSG","9001"]]`` into GeoTIFFs, and both are the same CRS.
+    """
     if crs is None:
         return None
     text = " ".join(str(crs).split())
-    return text.upper() if text.upper().startswith("EPSG:") else text
+    if text.upper().startswith("EPSG:"):
+        return text.upper()
+    if text.upper().startswith(("LOCAL_CS[", "ENGCRS[")):
+        return _METRE.sub('UNIT["metre"', _AUTHORITY.sub("", text))
+    return text
 
 
 def pixel_size(scene: Scene) -> tuple[float, float]:

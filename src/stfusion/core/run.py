@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Sequence
 
 from .errors import ShapeMismatchError, UnknownParameterError
 from .registry import MethodSpec, get_spec, list_methods
 from .scene import Scene
-from .task import FusionTask
+from .task import FusionTask, Pair
 
 
 def check_pairs(spec: MethodSpec, task: FusionTask) -> None:
@@ -37,3 +37,28 @@ def predict(method: str, task: FusionTask, *, classes: Any = None, **params: Any
     if classes is None:
         return spec.load().predict(task, p)
     return spec.load().predict(task, p, classes=classes)
+
+
+def predict_series(
+    method: str, pairs: Sequence[Pair], targets: Sequence[Scene], *, ratio: float | None = None,
+    classes: Any = None, **params: Any,
+) -> list[Scene]:
+    """One prediction per target coarse image from the same ``pairs``, in order.
+
+    Methods whose module has ``predict_series(tasks, params, classes)`` compute what depends on
+    the pairs only once (STARFM's statistics, ESTARFM's thresholds, the UBDF and FSDAF classes);
+    each result equals `predict` on that target alone. Others run `predict` per target.
+    """
+    if not targets:
+        raise ShapeMismatchError(f"{method}: give at least one target coarse image")
+    spec = get_spec(method)
+    p = spec.make_params(params)
+    tasks = [FusionTask(pairs, t, ratio=ratio) for t in targets]
+    check_pairs(spec, tasks[0])
+    check_classes(spec, classes)
+    module = spec.load()
+    if hasattr(module, "predict_series"):
+        return module.predict_series(tasks, p, classes)
+    if classes is None:
+        return [module.predict(t, p) for t in tasks]
+    return [module.predict(t, p, classes=classes) for t in tasks]

@@ -18,12 +18,13 @@ from typing import Any, Iterator
 
 import numpy as np
 import rasterio
-from rasterio.errors import NotGeoreferencedWarning, RasterioError
+from rasterio.errors import NotGeoreferencedWarning
 from rasterio.windows import Window
 
 from stfusion.core.errors import FileFormatError
 from stfusion.core.scene import RasterEncoding, Scene
 
+from .read import GDAL_ERRORS, gdal_reason
 from .write import _profile, _to_cog, _writes_scale, encode
 
 
@@ -97,8 +98,8 @@ def _write_errors(out: Path) -> Iterator[None]:
     """GDAL and OS write failures become a one-line `FileFormatError` naming the output."""
     try:
         yield
-    except (RasterioError, OSError) as exc:
-        reason = " ".join(str(exc).split())
+    except GDAL_ERRORS as exc:
+        reason = gdal_reason(exc)
         raise FileFormatError(
             f"cannot write {out} ({reason}); check that its directory is writable and has free space"
         ) from exc

@@ -1,4 +1,5 @@
-"""User folders of dated rasters: find them (`scan_folder`) and pair fine with coarse dates (`load_series`)."""
+"""User folders of dated rasters: find them (`scan_folder`, `scan_images` with cloud-mask sidecars),
+read them with their masks (`read_masked`) and pair fine with coarse dates (`load_series`)."""
 
 from __future__ import annotations
 
@@ -6,18 +7,28 @@ import datetime as _dt
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Collection, Sequence
 
-from stfusion.core.errors import DateError, FileFormatError
+import numpy as np
+
+from stfusion.core.errors import DateError, FileFormatError, ShapeMismatchError
 from stfusion.core.scene import Scene
 from stfusion.core.task import Pair
 
 from .dates import parse_date
-from .read import read_scene
+from .read import read_array, read_scene
 
 RASTER_SUFFIXES = frozenset({".tif", ".tiff", ".img", ".vrt", ".jp2", ".nc", ".hdf", ".h5", ".bsq", ".bil", ".bip", ".dat"})
 """File endings read as rasters; any other file counts only when it has an ENVI ``.hdr`` sidecar."""
 
 _SIDECARS = (".hdr", ".aux.xml", ".ovr", ".msk")
+
+MASK_SUFFIX = "_mask"
+"""A raster whose name (without its extension) ends with this is a cloud mask, not an image."""
+
+CFMASK_CLEAR = (0, 1)
+"""Mask values read as clear by default: cfmask 0 clear land and 1 clear water (2 shadow, 3 snow,
+4 cloud and 255 fill are not). For a plain valid mask (1 valid, 0 invalid) use ``(1,)``."""
 
 
 def _is_raster(path: Path) -> bool:
@@ -48,8 +59,10 @@ def scan_folder(directory: str | os.PathLike[str], *, pattern: str = "*") -> lis
     return sorted(found, key=lambda item: (item[0], item[1].name))
 
 
-def _by_date(directory: str | os.PathLike[str], pattern: str, role: str) -> dict[_dt.date, Path]:
-    items = scan_folder(directory, pattern=pattern)
+def _by_date(
+    directory: str | os.PathLike[str], pattern: str, role: str, skip: Collection[Path] = ()
+) -> dict[_dt.date, Path]:
+    items = [(d, p) for d, p in scan_folder(directory, pattern=pattern) if p not in skip]
     if not items:
         raise DateError(
             f"no dated {role} raster matching '{pattern}' in {directory}; name files with YYYYMMDD or YYYYDDD dates"
@@ -63,6 +76,73 @@ def _by_date(directory: str | os.PathLike[str], pattern: str, role: str) -> dict
             )
         by_date[date] = path
     return by_date
+
+
+def _stem(path: Path) -> str:
+    """The file name without its raster ending (ENVI data files often have none)."""
+    return path.name[: -len(path.suffix)] if path.suffix.lower() in RASTER_SUFFIXES else path.name
+
+
+@dataclass(frozen=True)
+class DatedRaster:
+    """A dated raster of a folder and its cloud-mask sidecar (``mask`` is None when it has none)."""
+
+    date: _dt.date
+    path: Path
+    mask: Path | None = None
+
+
+def _match_mask(image: Path, date: _dt.date, masks: list[tuple[_dt.date, Path]], suffix: str) -> Path | None:
+    own = [m for _, m in masks if _stem(m) == _stem(image) + suffix]
+    if own:
+        return own[0]
+    same_day = [m for d, m in masks if d == date]
+    if len(same_day) > 1:
+        raise DateError(
+            f"{len(same_day)} masks in {image.parent} have the date {date.isoformat()} "
+            f"({', '.join(m.name for m in same_day)}); name the mask of {image.name} {_stem(image)}{suffix}"
+        )
+    return same_day[0] if same_day else None
+
+
+def scan_images(
+    directory: str | os.PathLike[str], *, pattern: str = "*", mask_suffix: str = MASK_SUFFIX, role: str = "image"
+) -> list[DatedRaster]:
+    """The dated rasters of ``directory`` matching ``pattern``, one per date, each with its mask, sorted by date.
+
+    A raster named ``<anything><mask_suffix>`` (e.g. ``L8_20200101_mask.tif``) is a mask, never
+    an image. An image's mask is ``<stem><mask_suffix>`` when it exists, else the only mask of
+    the same date (so ``LC81250382015104LGN00_ndvi`` gets ``LC81250382015104LGN00_mask``).
+    No dated image, or two of one date, raises `DateError` (``role`` names the folder in it).
+    """
+    everything = scan_folder(directory)
+    masks = [(d, p) for d, p in everything if _stem(p).endswith(mask_suffix)]
+    images = _by_date(directory, pattern, role, skip={p for _, p in masks})
+    return [DatedRaster(d, p, _match_mask(p, d, masks, mask_suffix)) for d, p in sorted(images.items())]
+
+
+def read_masked(
+    path: str | os.PathLike[str],
+    mask: str | os.PathLike[str] | None = None,
+    *,
+    clear_codes: Sequence[float] = CFMASK_CLEAR,
+    sensor: str | None = None,
+) -> Scene:
+    """`read_scene` of ``path``, with the pixels whose ``mask`` value is not in ``clear_codes`` made invalid.
+
+    ``mask`` is a single-band raster on the image's pixel grid (cfmask codes by default; a 0/1
+    valid mask with ``clear_codes=(1,)``). Nodata in the image stays invalid as well.
+    """
+    scene = read_scene(path, sensor=sensor)
+    if mask is None:
+        return scene
+    codes, _ = read_array(mask)
+    if codes.shape[0] != 1 or codes.shape[1:] != scene.shape[1:]:
+        raise ShapeMismatchError(
+            f"mask {Path(mask).name} is {codes.shape[0]} band(s) of {codes.shape[1]}x{codes.shape[2]} pixels but "
+            f"{scene.label} is {scene.height}x{scene.width}; give a single-band mask on the image's grid"
+        )
+    return scene.replace(mask=np.asarray(scene.mask) & np.isin(codes[0], np.asarray(clear_codes)))
 
 
 @dataclass(frozen=True)

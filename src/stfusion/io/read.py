@@ -15,6 +15,12 @@ import rasterio
 from rasterio.enums import ColorInterp, MaskFlags
 from rasterio.errors import NotGeoreferencedWarning, RasterioError
 
+try:  # GDAL errors that rasterio raises without wrapping them (a corrupt GeoTIFF key, say)
+    from rasterio._err import CPLE_BaseError
+except ImportError:  # pragma: no cover - a rasterio without it raises RasterioError instead
+    class CPLE_BaseError(Exception):  # type: ignore[no-redef]
+        """Stand-in: never raised."""
+
 from stfusion.core.errors import BandMismatchError, FileFormatError
 from stfusion.core.scene import IDENTITY, RasterEncoding, Scene
 
@@ -25,6 +31,8 @@ DEFAULT_INT_SCALE = 1e-4
 """Integer reflectance is stored x10000 unless the file or the caller says otherwise."""
 
 _RAW_DRIVERS = {"ENVI", "EHdr"}
+GDAL_ERRORS = (RasterioError, CPLE_BaseError, OSError, UnicodeError)
+"""What rasterio raises when GDAL cannot read or write a file (UnicodeError: undecodable metadata)."""
 _FIRST_WORD = re.compile(r"[a-z0-9]+")
 
 
@@ -46,18 +54,36 @@ def open_raster(path: Path) -> Iterator[Any]:
             warnings.simplefilter("ignore", NotGeoreferencedWarning)
             with rasterio.open(path) as src:
                 yield src
-    except (RasterioError, OSError) as exc:
-        reason = " ".join(str(exc).split())
+    except GDAL_ERRORS as exc:
         raise FileFormatError(
-            f"cannot read raster {path}: it is truncated or unreadable ({reason}); check or re-create the file"
+            f"cannot read raster {path}: it is truncated or unreadable ({gdal_reason(exc)}); check or re-create the file"
         ) from exc
+
+
+def gdal_reason(exc: BaseException) -> str:
+    """The GDAL message of ``exc`` on one line; rasterio's "See previous exception" points at its cause."""
+    reason = " ".join(str(exc).split())
+    cause = exc.__cause__ or exc.__context__
+    if "previous exception" in reason and cause is not None and str(cause).strip():
+        reason = " ".join(str(cause).split())
+    return reason or type(exc).__name__
+
+
+def _header_int(value: Any, path: Path) -> int:
+    """An integer ENVI header field (``header offset``), or `FileFormatError` naming the bad value."""
+    try:
+        return int(str(value).strip() or 0)
+    except ValueError:
+        raise FileFormatError(
+            f"ENVI header of {path} has 'header offset = {value}', not a whole number of bytes; fix its .hdr file"
+        ) from None
 
 
 def _check_raw_size(src: Any, path: Path) -> None:
     """GDAL pads a raw (ENVI/EHdr) file shorter than its header with zeros: refuse it instead."""
     if src.driver not in _RAW_DRIVERS:
         return
-    offset = int(src.tags(ns="ENVI").get("header_offset", 0) or 0) if src.driver == "ENVI" else 0
+    offset = _header_int(src.tags(ns="ENVI").get("header_offset", 0), path) if src.driver == "ENVI" else 0
     itemsize = np.dtype(src.dtypes[0]).itemsize
     expected = offset + src.width * src.height * src.count * itemsize
     actual = path.stat().st_size

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import rasterio
 import rasterio.shutil
-from rasterio.errors import CRSError, NotGeoreferencedWarning, RasterioError
+from rasterio.errors import CRSError, NotGeoreferencedWarning
 from rasterio.transform import Affine
 
 from stfusion.core.errors import (
@@ -24,7 +24,7 @@ from stfusion.core.errors import (
 )
 from stfusion.core.scene import RasterEncoding, Scene
 
-from .read import DEFAULT_INT_SCALE
+from .read import DEFAULT_INT_SCALE, GDAL_ERRORS, gdal_reason
 
 DRIVERS = ("GTiff", "COG")
 _GTIFF_BLOCK = 256
@@ -192,8 +192,8 @@ def write_scene(
             os.replace(cog, out)
         else:
             os.replace(tiff, out)
-    except (RasterioError, OSError) as exc:
-        reason = " ".join(str(exc).split())
+    except GDAL_ERRORS as exc:
+        reason = gdal_reason(exc)
         raise FileFormatError(
             f"cannot write {out} ({reason}); check that its directory is writable and has free space"
         ) from exc

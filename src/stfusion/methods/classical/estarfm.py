@@ -163,6 +163,15 @@ def _predict_patches(block: Block, params: EstarfmParams, workers: int) -> tuple
     return data, mask
 
 
+def _result(task: FusionTask, data: np.ndarray, mask: np.ndarray) -> Scene:
+    if not mask.any():
+        raise NoDataError(
+            "estarfm: no pixel is valid in all five images (both pairs and the target); check their masks and nodata"
+        )
+    return task.fine_grid.replace(data=np.where(mask, data, np.nan).astype(np.float32), mask=mask,
+                                  date=task.target.date, name="")
+
+
 def predict(task: FusionTask, params: EstarfmParams, *, workers: int | None = None) -> Scene:
     """Registry entry point: the whole task in memory, rows spread over ``workers`` threads (default: all cores)."""
     _check(task)
@@ -173,12 +182,20 @@ def predict(task: FusionTask, params: EstarfmParams, *, workers: int | None = No
     else:
         st = stats(task, params)
         data, mask = _run(block, st.threshold, st.f_crit, params, workers)
-    if not mask.any():
-        raise NoDataError(
-            "estarfm: no pixel is valid in all five images (both pairs and the target); check their masks and nodata"
-        )
-    return task.fine_grid.replace(data=np.where(mask, data, np.nan).astype(np.float32), mask=mask,
-                                  date=task.target.date, name="")
+    return _result(task, data, mask)
+
+
+def predict_series(tasks: list[FusionTask], params: EstarfmParams, classes: None = None) -> list[Scene]:
+    """Series entry point (tasks sharing their pairs): the thresholds are computed once."""
+    if params.stats_scope == "block":
+        return [predict(t, params) for t in tasks]
+    st = stats(tasks[0], params)
+    workers = os.cpu_count() or 1
+    out = []
+    for task in tasks:
+        _check(task)
+        out.append(_result(task, *_run(Block.from_task(task), st.threshold, st.f_crit, params, workers)))
+    return out
 
 
 def estarfm(

@@ -92,7 +92,7 @@ from .fsdaf_kernel import fsdaf_rows
 from .isodata import classify_image
 from .tps import grid_surface
 
-__all__ = ["FsdafStats", "fsdaf", "predict", "predict_block", "stats"]
+__all__ = ["FsdafStats", "fsdaf", "predict", "predict_block", "predict_series", "stats"]
 
 PURE_MIN_FRACTION = 0.01
 """A coarse pixel is a candidate pure pixel of a class only if the class covers more than this."""
@@ -324,6 +324,17 @@ def _unmix(frac: np.ndarray, usable: np.ndarray, change: np.ndarray, params: Fsd
 # the method
 
 
+def _classify(f1: np.ndarray, valid: np.ndarray, params: FsdafParams) -> np.ndarray:
+    """ISODATA classes of the fine pair image (step 1), with the reference program's settings."""
+    return classify_image(
+        f1, valid, min_classes=params.min_classes, max_classes=params.max_classes,
+        iterations=params.isodata_iterations, min_pixels=params.isodata_min_pixels,
+        change_threshold=ISODATA_CHANGE, merge_distance=ISODATA_MERGE * params.data_max,
+        merge_pairs=ISODATA_MERGE_PAIRS, split_std=ISODATA_SPLIT * params.data_max,
+        split_mult=ISODATA_SPLIT_MULT,
+    )
+
+
 def stats(task: FusionTask, params: FsdafParams, classes: Any = None) -> FsdafStats:
     """Classes, class changes, TPS, residual distribution and thresholds (image-wide, once)."""
     _check(task)
@@ -340,16 +351,7 @@ def stats(task: FusionTask, params: FsdafParams, classes: Any = None) -> FsdafSt
         raise NoDataError("fsdaf: no pixel is valid in both coarse images; check their masks and nodata")
 
     # 1. classes
-    if classes is None:
-        labels = classify_image(
-            f1, vf, min_classes=params.min_classes, max_classes=params.max_classes,
-            iterations=params.isodata_iterations, min_pixels=params.isodata_min_pixels,
-            change_threshold=ISODATA_CHANGE, merge_distance=ISODATA_MERGE * params.data_max,
-            merge_pairs=ISODATA_MERGE_PAIRS, split_std=ISODATA_SPLIT * params.data_max,
-            split_mult=ISODATA_SPLIT_MULT,
-        )
-    else:
-        labels = _user_classes(classes, vf)
+    labels = _classify(f1, vf, params) if classes is None else _user_classes(classes, vf)
     k = int(labels.max()) + 1
 
     # 7. similar-pixel thresholds (unclipped F1, sample std as IDL STDDEV)
@@ -475,6 +477,19 @@ def predict(task: FusionTask, params: FsdafParams, classes: Any = None, threads:
             "with a valid coarse pixel around it); check the masks and nodata"
         )
     return task.fine_grid.replace(data=data, mask=mask, date=task.target.date, name="")
+
+
+def predict_series(tasks: list[FusionTask], params: FsdafParams, classes: Any = None) -> list[Scene]:
+    """Series entry point (tasks sharing their pair): the ISODATA classes are computed once and
+    reused as the class map of every target."""
+    if classes is None:
+        _check(tasks[0])
+        pair = tasks[0].pairs[0]
+        valid = np.asarray(pair.fine.mask, bool)
+        if not valid.any():
+            raise NoDataError("fsdaf: the fine image of the pair has no valid pixel; check its mask and nodata")
+        classes = _classify(np.asarray(pair.fine.data, np.float32), valid, params)
+    return [predict(t, params, classes) for t in tasks]
 
 
 def fsdaf(

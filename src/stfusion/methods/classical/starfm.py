@@ -60,7 +60,7 @@ from ...core.task import FusionTask, Pair
 from .starfm_kernel import LOGISTIC, starfm_rows
 from .starfm_stats import StarfmStats, stats, to_units
 
-__all__ = ["StarfmStats", "predict", "predict_block", "starfm", "starfm_series", "stats"]
+__all__ = ["StarfmStats", "predict", "predict_block", "predict_series", "starfm", "starfm_series", "stats"]
 
 _NAN = np.float32(np.nan)
 
@@ -196,6 +196,11 @@ def _predict_many(tasks: list[FusionTask], params: StarfmParams, classes: Any, t
                 "pixels in the pairs; check the masks and valid_min/valid_max"
             )
     return [t.fine_grid.replace(data=d, mask=m, date=t.target.date, name="") for t, d, m in zip(tasks, data, mask)]
+
+
+def predict_series(tasks: list[FusionTask], params: StarfmParams, classes: Any = None) -> list[Scene]:
+    """Series entry point (tasks sharing their pairs): statistics once, all targets in one pass."""
+    return _predict_many(tasks, params, classes, None)
 
 
 def predict(task: FusionTask, params: StarfmParams, classes: Any = None, threads: int | None = None) -> Scene:

@@ -67,7 +67,7 @@ from .kmeans import kmeans
 from .ubdf_kernel import masked_range, ubdf_rows
 from .unmixing import class_counts, coarse_means, coarse_shape, fractions, unmix_windows, window_class_means
 
-__all__ = ["UbdfStats", "predict", "predict_block", "stats", "ubdf"]
+__all__ = ["UbdfStats", "predict", "predict_block", "predict_series", "stats", "ubdf"]
 
 
 @dataclass(frozen=True)
@@ -275,6 +275,27 @@ def predict(task: FusionTask, params: UbdfParams, classes: Any = None, threads: 
             "check the masks of the base pair and the target"
         )
     return task.fine_grid.replace(data=data, mask=mask, date=task.target.date, name="")
+
+
+def predict_series(tasks: list[FusionTask], params: UbdfParams, classes: Any = None) -> list[Scene]:
+    """Series entry point (tasks sharing their pairs): the k-means classes of each base pair are
+    computed once and reused as the class map of every target with that base pair."""
+    if classes is not None:
+        return [predict(t, params, classes) for t in tasks]
+    threads = os.cpu_count() or 1
+    labels: dict[int, np.ndarray] = {}
+    out = []
+    for task in tasks:
+        k = base_pair(task)
+        if k not in labels:
+            pair = task.pairs[k]
+            fmask = np.asarray(pair.fine.mask, bool)
+            if not fmask.any():
+                raise NoDataError("ubdf: the fine base image has no valid pixel to classify; check its mask")
+            labels[k] = kmeans(np.asarray(pair.fine.data, np.float32), params.num_classes, fmask, seed=params.seed,
+                               max_iter=params.max_iter, threads=threads).labels
+        out.append(predict(task, params, labels[k]))
+    return out
 
 
 def ubdf(

@@ -1,0 +1,86 @@
+"""`stfusion series`: a fine image for every coarse date of two folders that lacks one."""
+
+from __future__ import annotations
+
+import datetime as _dt
+from pathlib import Path
+
+import click
+
+from ..core.errors import DateError, UnknownParameterError
+from .options import parse_sets
+
+
+def parse_dates(items: tuple[str, ...]) -> list[_dt.date] | None:
+    """``--dates`` values (YYYY-MM-DD, YYYYMMDD or YYYYDDD; comma-separated or repeated) as dates."""
+    from ..io.dates import parse_date
+
+    if not items:
+        return None
+    out = []
+    for text in (t.strip() for item in items for t in item.split(",")):
+        if not text:
+            continue
+        date = parse_date(text)
+        if date is None:
+            raise DateError(f"--dates {text!r} is not a date; write YYYY-MM-DD, YYYYMMDD or YYYYDDD")
+        out.append(date)
+    return out
+
+
+def parse_codes(text: str) -> tuple[float, ...]:
+    """``--clear-codes 0,1`` as a tuple of numbers."""
+    try:
+        codes = tuple(float(t) for t in text.split(",") if t.strip())
+    except ValueError:
+        raise UnknownParameterError(f"--clear-codes {text!r} is not a list of numbers; write e.g. --clear-codes 0,1") from None
+    if not codes:
+        raise UnknownParameterError("--clear-codes is empty; write e.g. --clear-codes 0,1")
+    return codes
+
+
+@click.command()
+@click.argument("method")
+@click.option("--fine-dir", required=True, type=click.Path(path_type=Path), help="Folder of dated fine images.")
+@click.option("--coarse-dir", required=True, type=click.Path(path_type=Path), help="Folder of dated coarse images.")
+@click.option("--out-dir", required=True, type=click.Path(path_type=Path),
+              help="Folder for one COG per date and index.json.")
+@click.option("--dates", "dates", multiple=True, metavar="DATE[,DATE...]",
+              help="Dates to predict (default: every coarse date without a fine image).")
+@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="A method parameter (repeatable).")
+@click.option("--fine-pattern", default="*", show_default=True, help="Glob of the fine images in --fine-dir.")
+@click.option("--coarse-pattern", default="*", show_default=True, help="Glob of the coarse images in --coarse-dir.")
+@click.option("--mask-suffix", default="_mask", show_default=True,
+              help="A raster named <image stem><suffix> is that image's cloud mask.")
+@click.option("--clear-codes", default="0,1", show_default=True,
+              help="Mask values that are clear (cfmask: 0 clear land, 1 water; a 0/1 valid mask: 1).")
+@click.option("--min-clear", type=click.FloatRange(0, 1), default=0.5, show_default=True,
+              help="Least clear fraction of a fine image to be used as a pair.")
+@click.option("--coarse-period", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Days each coarse image covers from its date (16 for MODIS 16-day composites).")
+@click.option("--ratio", type=float, default=None,
+              help="Coarse/fine pixel-size ratio when the coarse files are already on the fine grid.")
+@click.option("--resample", type=click.Choice(["average", "bilinear", "nearest"]), default="average",
+              help="How coarse files on their own grid are put on the fine grid.")
+@click.option("--classes", type=click.Path(path_type=Path), default=None,
+              help="A single-band class map on the fine grid (methods that take one).")
+@click.option("--gtiff", is_flag=True, help="Write plain tiled GeoTIFFs instead of COGs.")
+@click.option("--overwrite", is_flag=True, help="Replace the outputs of a non-empty --out-dir.")
+def series(method: str, fine_dir: Path, coarse_dir: Path, out_dir: Path, dates: tuple[str, ...],
+           sets: tuple[str, ...], fine_pattern: str, coarse_pattern: str, mask_suffix: str, clear_codes: str,
+           min_clear: float, coarse_period: int, ratio: float | None, resample: str, classes: Path | None,
+           gtiff: bool, overwrite: bool) -> None:
+    """Predict a fine image with METHOD for every coarse date that lacks one, from the nearest
+    clear pairs before and after it; write one COG per date and a STAC index (index.json).
+    Run it again with the same arguments to finish an interrupted run."""
+    from ..parallel.series import run_series
+
+    result = run_series(method, fine_dir, coarse_dir, out_dir, dates=parse_dates(dates), params=parse_sets(sets),
+                        fine_pattern=fine_pattern, coarse_pattern=coarse_pattern, mask_suffix=mask_suffix,
+                        clear_codes=parse_codes(clear_codes), min_clear=min_clear, coarse_period=coarse_period,
+                        ratio=ratio, resample=resample, classes=classes, driver="GTiff" if gtiff else "COG",
+                        overwrite=overwrite)
+    for date, reason in result.skipped.items():
+        click.echo(f"skipped {date.isoformat()}: {reason}", err=True)
+    resumed = f" ({len(result.resumed)} from an earlier run)" if result.resumed else ""
+    click.echo(f"wrote {len(result.outputs)} date(s){resumed} to {out_dir}; index {result.index}")
