@@ -35,12 +35,15 @@ def _is_dask(a: Any) -> bool:
     return type(a).__module__.startswith("dask")
 
 
-def check_finite(data: np.ndarray, mask: np.ndarray, label: str) -> None:
-    """`InvalidValueError` if a valid pixel of ``data`` (bands, rows, cols) is NaN or inf."""
+def check_finite(data: np.ndarray, mask: np.ndarray, label: str, where: str = "") -> None:
+    """`InvalidValueError` if a valid pixel of ``data`` (bands, rows, cols) is NaN or inf.
+
+    ``where`` (e.g. ``" in rows 0-512, cols 0-512"``) says which part of the scene ``data`` is.
+    """
     bad = ~np.isfinite(data).all(axis=0) & mask
     if bad.any():
         raise InvalidValueError(
-            f"scene {label} has {int(bad.sum())} valid pixel(s) with NaN or inf; set a nodata value "
+            f"scene {label} has {int(bad.sum())} valid pixel(s) with NaN or inf{where}; set a nodata value "
             "or mask those pixels (mask=False)"
         )
 

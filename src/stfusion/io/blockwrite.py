@@ -25,7 +25,7 @@ from stfusion.core.errors import FileFormatError
 from stfusion.core.scene import RasterEncoding, Scene
 
 from .read import GDAL_ERRORS, gdal_reason
-from .write import _profile, _to_cog, _writes_scale, encode
+from .write import _profile, _to_cog, _writes_scale, check_complete, encode
 
 
 def output_encoding(encoding: RasterEncoding, has_invalid: bool) -> RasterEncoding:
@@ -72,12 +72,14 @@ class BlockWriter:
             self._dst.write(stored, window=window)
 
     def commit(self) -> Path:
-        """Finish the file and move it onto the output path."""
+        """Finish the file, check that it is complete (`check_complete`) and move it onto the output path."""
         with self._errors():
             self._dst.close()
             self._dst = None
+            check_complete(self._tiff)
             if self.driver == "COG":
                 _to_cog(self._tiff, self._cog)
+                check_complete(self._cog)
                 os.replace(self._cog, self.out)
             else:
                 os.replace(self._tiff, self.out)

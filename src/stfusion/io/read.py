@@ -22,6 +22,7 @@ except ImportError:  # pragma: no cover - a rasterio without it raises RasterioE
         """Stand-in: never raised."""
 
 from stfusion.core.errors import BandMismatchError, FileFormatError
+from stfusion.core.grid import normalise_crs
 from stfusion.core.scene import IDENTITY, RasterEncoding, Scene
 
 from .bandnames import COMMON_NAMES, band_names, sensor_layout
@@ -107,10 +108,20 @@ def _band_indexes(src: Any, band_indexes: Sequence[int] | None) -> list[int]:
 
 
 def _crs_string(src: Any) -> str | None:
+    """``"EPSG:xxxx"`` when the CRS has an EPSG code, else its WKT.
+
+    A local (engineering) CRS, such as ENVI's ``map info = {Arbitrary, ...}``, is given in the
+    canonical spelling of `normalise_crs` (no AUTHORITY clauses, unit "metre"): GDAL reads it as
+    ``UNIT["Meter",1]`` from an ENVI header but as ``UNIT["metre",1,AUTHORITY[...]]`` from the
+    GeoTIFF it writes, and a file and its round trip must carry the same CRS string.
+    """
     if src.crs is None:
         return None
     epsg = src.crs.to_epsg()
-    return f"EPSG:{epsg}" if epsg is not None else src.crs.to_wkt()
+    if epsg is not None:
+        return f"EPSG:{epsg}"
+    wkt = src.crs.to_wkt()
+    return normalise_crs(wkt) if wkt.upper().startswith(("LOCAL_CS[", "ENGCRS[")) else wkt
 
 
 def _common_name(description: str | None) -> str | None:
@@ -195,8 +206,11 @@ def read_scene(
     """Read a raster as reflectance: ``physical = stored * scale + offset`` in float32.
 
     ``scale=None`` takes the file's scale/offset tags, else 1e-4 for integers and 1 for floats.
-    Nodata (the file's or ``nodata``), NaN and the GDAL dataset mask make a pixel invalid;
-    infinite values at valid pixels raise `InvalidValueError`.
+    Nodata (the file's or ``nodata``), NaN and the GDAL dataset mask make a pixel invalid. NaN is
+    nodata whatever the file's nodata value is (none, NaN or a number); a NaN in one band makes the
+    pixel invalid in all. Infinite values at valid pixels raise `InvalidValueError` (they are
+    damaged data, not a fill value); the streaming reader refuses them the same way.
+    A missing, truncated or corrupt file (or ENVI header) raises `FileFormatError`.
     Band names come from ``bands``, else from GDAL band descriptions that are common names,
     else from ``sensor``'s band table. ``date`` defaults to the date in the file name.
     """

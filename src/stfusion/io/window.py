@@ -20,7 +20,7 @@ from rasterio.windows import Window
 
 from stfusion.core.errors import FileFormatError
 from stfusion.core.moments import STRIP_ROWS
-from stfusion.core.scene import IDENTITY, Scene
+from stfusion.core.scene import IDENTITY, Scene, check_finite
 
 from .dates import parse_date
 from .read import _band_indexes, _check_dtype, _check_raw_size, _crs_string, _names, _scaling, open_raster, resolve_path
@@ -86,7 +86,11 @@ class RasterSource:
         self._lock = threading.Lock()
 
     def read(self, rows: slice, cols: slice) -> tuple[np.ndarray, np.ndarray]:
-        """Physical values (bands, h, w) float32 and the valid mask (h, w) of ``[rows, cols]``."""
+        """Physical values (bands, h, w) float32 and the valid mask (h, w) of ``[rows, cols]``.
+
+        Raises `InvalidValueError` for an infinite value at a valid pixel (as `read_scene` does) and
+        `FileFormatError` when the file changed since it was opened.
+        """
         key = (rows.start, rows.stop, cols.start, cols.stop)
         with self._lock:
             if key in self._cache:
@@ -105,6 +109,7 @@ class RasterSource:
             data *= self._scales
         if self._offsets is not None:
             data += self._offsets
+        check_finite(data, mask, f"'{self.name}'", f" in rows {rows.start}-{rows.stop}, cols {cols.start}-{cols.stop}")
         with self._lock:
             self._cache[key] = (data, mask)
             while len(self._cache) > _CACHE_WINDOWS:

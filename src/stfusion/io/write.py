@@ -139,6 +139,29 @@ def _write_gtiff(
                 dst.offsets = (enc.offset,) * dst.count
 
 
+def check_complete(path: Path) -> None:
+    """Raise `OSError` unless the GeoTIFF at ``path`` is complete: every block stored inside the file
+    and decodable.
+
+    GDAL does not report a write that fails part-way (a full disk, a file-size limit): it leaves
+    a file with missing or cut tiles, or without its directory, and returns normally. This
+    catches that before the file is renamed onto the output path. It reads the file once, a
+    block at a time.
+    """
+    size = path.stat().st_size
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NotGeoreferencedWarning)
+        with rasterio.open(path) as src:
+            for band in src.indexes:
+                for (row, col), _ in src.block_windows(band):
+                    offset = int(src.get_tag_item(f"BLOCK_OFFSET_{col}_{row}", "TIFF", bidx=band) or 0)
+                    length = int(src.get_tag_item(f"BLOCK_SIZE_{col}_{row}", "TIFF", bidx=band) or 0)
+                    if offset == 0 or length == 0 or offset + length > size:
+                        raise OSError(f"the file written is incomplete: block ({row}, {col}) of band {band} is missing or cut")
+            for _, window in src.block_windows(1):
+                src.read(window=window)
+
+
 def _to_cog(src: Path, dst: Path) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", NotGeoreferencedWarning)
@@ -168,7 +191,9 @@ def write_scene(
     The encoding is ``encoding``, else ``like.encoding``, else ``scene.encoding``; see `encode`.
     Band names become band descriptions; CRS and transform are kept. The file is written to a
     temporary file beside ``path`` and renamed, so a failed write leaves nothing behind. A missing
-    output directory is created. Returns the path written.
+    output directory is created. The file is read back before the rename, so a write that GDAL
+    leaves incomplete without an error (a full disk) raises `FileFormatError` too. Returns the
+    path written.
     """
     drivers = {d.lower(): d for d in DRIVERS}
     if driver.lower() not in drivers:
@@ -187,8 +212,10 @@ def write_scene(
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         _write_gtiff(tiff, scene, stored, enc, profile)
+        check_complete(tiff)
         if driver == "COG":
             _to_cog(tiff, cog)
+            check_complete(cog)
             os.replace(cog, out)
         else:
             os.replace(tiff, out)

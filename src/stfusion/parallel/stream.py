@@ -194,6 +194,10 @@ def stream_predict(
         raise OutputExistsError(f"output {out} exists; pass --overwrite to replace it")
     task, sources = _sources(pairs, target, ratio, resample)
     check_pairs(spec, task)
+    if not bool(task.target.mask.any().compute()):  # all cloud: the in-memory run's error, before any work
+        raise NoDataError(
+            f"scene {task.target.label} has no valid pixel (all nodata or masked); check its nodata value and mask"
+        )
     grid: Scene = task.fine_grid
     class_map = None if classes is None else read_classes(classes, grid)
     check_classes(spec, class_map)
