@@ -185,7 +185,8 @@ def test_rerun_resumes_and_a_failed_date_loses_nothing(folders, tmp_path, monkey
     assert len(run_series("delta", *folders, out, overwrite=True, progress=False).outputs) == 4
 
 
-def test_all_cloud_target_is_skipped_with_its_reason(folders, tmp_path):
+@pytest.mark.parametrize("chunk", [None, 24])
+def test_all_cloud_target_is_skipped_with_its_reason(folders, tmp_path, chunk):
     fine, coarse = folders
     cloudy = tmp_path / "coarse"
     cloudy.mkdir()
@@ -196,14 +197,14 @@ def test_all_cloud_target_is_skipped_with_its_reason(folders, tmp_path):
     profile.update(dtype="uint8", nodata=None, count=1)
     with rasterio.open(cloudy / f"MOD_{D(15):%Y%j}_mask.tif", "w", **profile) as dst:
         dst.write(np.full((1, SIZE // RATIO, SIZE // RATIO), 4, np.uint8))
-    result = run_series("starfm", fine, cloudy, tmp_path / "out", progress=False)
+    result = run_series("starfm", fine, cloudy, tmp_path / "out", progress=False, chunk=chunk)
     assert sorted((d - D(0)).days for d in result.outputs) == [5, 30, 45]
     assert list(result.skipped) == [D(15)]
     assert f"MOD_{D(15):%Y%j}.tif' has no valid pixel" in result.skipped[D(15)]
     index = json.loads(result.index.read_text())
     assert index["stfusion:skipped"] == [{"date": "2020-06-15", "reason": result.skipped[D(15)]}]
     with pytest.raises(NoDataError, match="no date of the series could be predicted"):
-        run_series("starfm", fine, cloudy, tmp_path / "out2", dates=[D(15)], progress=False)
+        run_series("starfm", fine, cloudy, tmp_path / "out2", dates=[D(15)], progress=False, chunk=chunk)
     assert not (tmp_path / "out2" / f"starfm_{D(15):%Y%m%d}.tif").exists()
 
 
@@ -247,3 +248,17 @@ def test_cli_series(folders, tmp_path):
     bad = runner.invoke(cli, [*args, "--dates", "June 5"])
     assert bad.exit_code == 2
     assert bad.stderr.strip().count("\n") == 0 and "is not a date" in bad.stderr
+
+
+@pytest.mark.parametrize("method", ["starfm", "fsdaf"])
+def test_streamed_series_equals_the_in_memory_series(folders, tmp_path, method):
+    memory = run_series(method, *folders, tmp_path / "memory", progress=False)
+    streamed = run_series(method, *folders, tmp_path / "streamed", chunk=24, workers=2, progress=False)
+    assert list(streamed.outputs) == list(memory.outputs)
+    for date, path in memory.outputs.items():
+        with rasterio.open(path) as a, rasterio.open(streamed.outputs[date]) as b:
+            assert np.array_equal(a.read(), b.read())
+    items = [json.loads(r.index.read_text())["features"] for r in (memory, streamed)]
+    assert [i["properties"]["stfusion:valid_fraction"] for i in items[0]] == \
+        [i["properties"]["stfusion:valid_fraction"] for i in items[1]]
+    assert not [p for p in (tmp_path / "streamed").iterdir() if p.name.startswith(".")]  # no journal left

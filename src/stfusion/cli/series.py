@@ -64,12 +64,16 @@ def parse_codes(text: str) -> tuple[float, ...]:
               help="How coarse files on their own grid are put on the fine grid.")
 @click.option("--classes", type=click.Path(path_type=Path), default=None,
               help="A single-band class map on the fine grid (methods that take one).")
+@click.option("--chunk", type=click.IntRange(min=1), default=None,
+              help="Stream each date in blocks of N x N fine pixels (memory set by the block, not the scene).")
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="Threads of a streamed (--chunk) run; default: all cores.")
 @click.option("--gtiff", is_flag=True, help="Write plain tiled GeoTIFFs instead of COGs.")
 @click.option("--overwrite", is_flag=True, help="Replace the outputs of a non-empty --out-dir.")
 def series(method: str, fine_dir: Path, coarse_dir: Path, out_dir: Path, dates: tuple[str, ...],
            sets: tuple[str, ...], fine_pattern: str, coarse_pattern: str, mask_suffix: str, clear_codes: str,
            min_clear: float, coarse_period: int, ratio: float | None, resample: str, classes: Path | None,
-           gtiff: bool, overwrite: bool) -> None:
+           chunk: int | None, workers: int | None, gtiff: bool, overwrite: bool) -> None:
     """Predict a fine image with METHOD for every coarse date that lacks one, from the nearest
     clear pairs before and after it; write one COG per date and a STAC index (index.json).
     Run it again with the same arguments to finish an interrupted run."""
@@ -79,7 +83,7 @@ def series(method: str, fine_dir: Path, coarse_dir: Path, out_dir: Path, dates: 
                         fine_pattern=fine_pattern, coarse_pattern=coarse_pattern, mask_suffix=mask_suffix,
                         clear_codes=parse_codes(clear_codes), min_clear=min_clear, coarse_period=coarse_period,
                         ratio=ratio, resample=resample, classes=classes, driver="GTiff" if gtiff else "COG",
-                        overwrite=overwrite)
+                        overwrite=overwrite, chunk=chunk, workers=workers)
     for date, reason in result.skipped.items():
         click.echo(f"skipped {date.isoformat()}: {reason}", err=True)
     resumed = f" ({len(result.resumed)} from an earlier run)" if result.resumed else ""

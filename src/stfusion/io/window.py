@@ -126,6 +126,50 @@ class RasterSource:
         return mask
 
 
+class MaskedSource:
+    """A `RasterSource` with a cloud-mask raster on its grid and a date: a pixel is valid where
+    the image is and the mask value is one of ``clear_codes`` (as `stfusion.io.folder.read_masked`).
+
+    ``mask`` None keeps the image's own mask; ``date`` None keeps the date of the file name.
+    ``files`` lists the files read (image and mask), for run fingerprints.
+    """
+
+    def __init__(self, image: RasterSource, mask: str | os.PathLike[str] | None, clear_codes: Any,
+                 date: Any = None) -> None:
+        self.image = image
+        self.mask_path = None if mask is None else resolve_path(mask)
+        self.clear_codes = np.asarray(clear_codes)
+        self.files = [image.path] + ([self.mask_path] if self.mask_path is not None else [])
+        t = image.template
+        if self.mask_path is not None:
+            self._stamp = _stamp(self.mask_path)
+            with open_raster(self.mask_path) as src:
+                shape = (src.count, src.height, src.width)
+            if shape != (1, t.height, t.width):
+                from stfusion.core.errors import ShapeMismatchError
+
+                raise ShapeMismatchError(
+                    f"mask {self.mask_path.name} is {shape[0]} band(s) of {shape[1]}x{shape[2]} pixels but "
+                    f"{t.label} is {t.height}x{t.width}; give a single-band mask on the image's grid"
+                )
+        self.template = _lazy(self, t.shape, transform=t.transform, crs=t.crs,
+                              date=t.date if date is None else date, bands=t.bands, resolution=t.resolution,
+                              encoding=t.encoding, name=t.name)
+
+    def read(self, rows: slice, cols: slice) -> tuple[np.ndarray, np.ndarray]:
+        data, valid = self.image.read(rows, cols)
+        if self.mask_path is None:
+            return data, valid
+        if _stamp(self.mask_path) != self._stamp:
+            raise FileFormatError(
+                f"{self.mask_path} changed while it was being read; rerun when the file is complete and unchanged"
+            )
+        window = Window(cols.start, rows.start, cols.stop - cols.start, rows.stop - rows.start)
+        with open_raster(self.mask_path) as src:
+            codes = src.read(1, window=window)
+        return data, valid & np.isin(codes, self.clear_codes)
+
+
 class AlignedSource:
     """A coarse `RasterSource` on its own grid, read as windows of the fine grid ``fine``.
 

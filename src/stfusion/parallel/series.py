@@ -218,13 +218,6 @@ class _Images:
             self._cache[item.path] = scene.replace(date=item.date, name=item.path.name)
         return self._cache[item.path]
 
-    def clear_fraction(self, item: DatedRaster) -> float:
-        """Fraction of valid (clear, not nodata) pixels of ``item``; 0 when it has none."""
-        try:
-            return float(np.mean(self.read(item).mask))
-        except NoDataError:
-            return 0.0
-
     def keep(self, items: Sequence[DatedRaster]) -> None:
         wanted = {i.path for i in items}
         self._cache = {p: s for p, s in self._cache.items() if p in wanted}
@@ -309,15 +302,18 @@ def run_series(
     driver: str = "COG",
     overwrite: bool = False,
     progress: bool | None = None,
+    chunk: int | None = None,
+    workers: int | None = None,
 ) -> SeriesResult:
     """Predict a fine image for every target date of the folders and index the outputs (see the
     module docstring). ``dates`` overrides the targets; ``params`` are the method's parameters;
-    ``classes`` a class map on the fine grid (array or raster file). Dates that cannot be predicted are listed in the
-    index under ``stfusion:skipped`` with the reason; if none can be, `NoDataError`.
+    ``classes`` a class map on the fine grid (array or raster file). Dates that cannot be
+    predicted are listed in the index under ``stfusion:skipped`` with the reason; if none can
+    be, `NoDataError`. With ``chunk`` every date is streamed in ``chunk``-pixel blocks on
+    ``workers`` threads (`stream_predict`: memory set by the block, not the scene; resumable
+    within a date), and the pair statistics are computed per date.
     """
     from tqdm import tqdm
-
-    from ..io import write_scene
 
     spec = get_spec(method)
     parsed = spec.make_params(params)
@@ -327,6 +323,11 @@ def run_series(
             "see `stfusion methods --task stf`"
         )
     check_classes(spec, classes)
+    if chunk is not None and (not spec.blockwise or isinstance(classes, np.ndarray) or chunk < 1):
+        raise UnknownParameterError(
+            f"{spec.name} cannot stream a series with chunk={chunk}: streaming needs a blockwise method, a positive "
+            "block size and a class map file (not an array); run without --chunk or change these"
+        )
     if classes is not None and not isinstance(classes, np.ndarray) and not Path(classes).is_file():
         raise FileFormatError(f"class map {classes} does not exist; give a single-band class raster on the fine grid")
     if not 0.0 <= min_clear <= 1.0:
@@ -345,7 +346,7 @@ def run_series(
 
     options = dict(dates=None if dates is None else sorted(set(dates)), min_clear=min_clear,
                    coarse_period=coarse_period, ratio=ratio, resample=resample, driver=driver,
-                   clear_codes=tuple(clear_codes), classes=_classes_key(classes))
+                   clear_codes=tuple(clear_codes), classes=_classes_key(classes), chunk=chunk)
     fingerprint = _fingerprint(spec, parsed, fine, coarse, options)
     index = out / INDEX_NAME
     done = _previous(index, fingerprint) if not overwrite else None
@@ -356,13 +357,14 @@ def run_series(
         )
     done = done or {}
 
+    clear = {f.date: clear_fraction(f, clear_codes) for f in fine}
     images = _Images(clear_codes, resample, ratio)
-    clear = {f.date: images.clear_fraction(f) for f in fine}
-    if classes is not None and not isinstance(classes, np.ndarray):
+    class_file = None if classes is None or isinstance(classes, np.ndarray) else Path(classes)
+    if class_file is not None and chunk is None:
         from .files import read_classes
 
-        classes = read_classes(classes, images.read(fine[0]))
-    images.keep([])
+        classes = read_classes(class_file, images.read(fine[0]))
+        images.keep([])
     plan = plan_series(spec, fine, coarse, clear, dates=dates, min_clear=min_clear, coarse_period=coarse_period)
     skipped = dict(plan.skipped)
     features = {d: f for d, f in done.items()}
@@ -380,40 +382,89 @@ def run_series(
             "stfusion:run": fingerprint,
         })
 
-    groups: dict[tuple[Path, ...], list[SeriesTarget]] = {}
-    for t in todo:
-        groups.setdefault(tuple(f.path for f, _ in t.pairs), []).append(t)
+    def record(t: SeriesTarget, path: Path | None, scene: Scene | None) -> None:
+        if path is not None and scene is not None:
+            outputs[t.date] = path
+            features[t.date.isoformat()] = _item(spec.name, t, scene, path.name, driver)
+        save_index()
+        bar.update(1)
+
+    given = {k: getattr(parsed, k) for k in (params or {})}
     bar = tqdm(total=len(plan.targets), initial=len(plan.targets) - len(todo), unit="date",
                desc=f"series {spec.name}", disable=None if progress is None else not progress)
     with bar:
-        for group in groups.values():
-            images.keep([i for t in group for f, c in t.pairs for i in (f, c)] + [t.coarse for t in group])
-            usable, ratio_used = [], ratio
-            for t in group:
-                try:
-                    pairs, target, ratio_used = images.task_parts(t, t.date)
-                    usable.append((t, pairs, target))
-                except NoDataError as exc:  # an image of the date is all cloud or nodata
-                    skipped[t.date] = " ".join(str(exc).split())
-                    bar.update(1)
-            if not usable:
-                continue
-            given = {k: getattr(parsed, k) for k in (params or {})}
-            results = _predict_group(spec.name, usable, ratio_used, classes, given, skipped)
-            for (t, pairs, _), scene in zip(usable, results):
-                if scene is not None:
-                    name = output_name(spec.name, t.date)
-                    outputs[t.date] = write_scene(scene.replace(date=t.date), out / name, like=pairs[0].fine,
-                                                  driver=driver, overwrite=True)
-                    features[t.date.isoformat()] = _item(spec.name, t, scene, name, driver)
-                save_index()
-                bar.update(1)
+        if chunk is not None:
+            for t in todo:
+                record(t, *_stream_date(spec.name, t, out, given, clear_codes, ratio, resample, class_file,
+                                        driver, chunk, workers, skipped))
+        else:
+            groups: dict[tuple[Path, ...], list[SeriesTarget]] = {}
+            for t in todo:
+                groups.setdefault(tuple(f.path for f, _ in t.pairs), []).append(t)
+            for group in groups.values():
+                images.keep([i for t in group for f, c in t.pairs for i in (f, c)] + [t.coarse for t in group])
+                for t, path, scene in _memory_group(spec.name, group, images, out, given, classes, driver, skipped):
+                    record(t, path, scene)
     save_index()
     if not outputs:
         first = min(skipped.items()) if skipped else None
         why = f" ({first[0].isoformat()}: {first[1]})" if first else ""
         raise NoDataError(f"no date of the series could be predicted{why}; see {index}")
     return SeriesResult(index, dict(sorted(outputs.items())), dict(sorted(skipped.items())), resumed)
+
+
+def clear_fraction(item: DatedRaster, clear_codes: Sequence[float]) -> float:
+    """Fraction of the pixels of ``item`` that are valid (not nodata, mask value clear), read strip by strip."""
+    from ..io.window import MaskedSource, RasterSource
+
+    mask = MaskedSource(RasterSource(item.path), item.mask, clear_codes).template.mask
+    return float(mask.mean().compute())
+
+
+def _memory_group(method: str, group: list[SeriesTarget], images: _Images, out: Path, params: Mapping[str, Any],
+                  classes: np.ndarray | None, driver: str,
+                  skipped: dict[_dt.date, str]) -> list[tuple[SeriesTarget, Path | None, Scene | None]]:
+    """Targets sharing their pairs, predicted in memory together and written one by one."""
+    from ..io import write_scene
+
+    usable, ratio, done = [], None, []
+    for t in group:
+        try:
+            pairs, target, ratio = images.task_parts(t, t.date)
+            usable.append((t, pairs, target))
+        except NoDataError as exc:  # an image of the date is all cloud or nodata
+            skipped[t.date] = " ".join(str(exc).split())
+            done.append((t, None, None))
+    if usable:
+        for (t, pairs, _), scene in zip(usable, _predict_group(method, usable, ratio, classes, params, skipped)):
+            path = None
+            if scene is not None:
+                path = write_scene(scene.replace(date=t.date), out / output_name(method, t.date), like=pairs[0].fine,
+                                   driver=driver, overwrite=True)
+            done.append((t, path, scene))
+    return done
+
+
+def _stream_date(method: str, t: SeriesTarget, out: Path, params: Mapping[str, Any], clear_codes: Sequence[float],
+                 ratio: float | None, resample: str, classes: Path | None, driver: str, chunk: int,
+                 workers: int | None, skipped: dict[_dt.date, str]) -> tuple[Path | None, Scene | None]:
+    """One target streamed block by block from the files (with their masks) to its output."""
+    from ..io.window import MaskedSource, RasterSource
+    from .stream import stream_predict
+
+    def source(item: DatedRaster, date: _dt.date) -> MaskedSource:
+        return MaskedSource(RasterSource(item.path), item.mask, clear_codes, date)
+
+    pairs = [(source(f, f.date), source(c, f.date)) for f, c in t.pairs]
+    try:
+        path = stream_predict(method, pairs, source(t.coarse, t.date), out / output_name(method, t.date),
+                              params=params, ratio=ratio, block=chunk, workers=workers, driver=driver,
+                              resample=resample, classes=classes, overwrite=True, progress=False)
+    except NoDataError as exc:
+        skipped[t.date] = " ".join(str(exc).split())
+        return None, None
+    written = RasterSource(path).template
+    return path, written.replace(mask=np.asarray(written.mask.compute()))
 
 
 def _predict_group(method: str, usable: list[tuple[SeriesTarget, list[Pair], Scene]], ratio: float | None,

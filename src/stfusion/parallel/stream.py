@@ -40,13 +40,25 @@ from ..core.task import FusionTask, Pair
 from .journal import RunJournal
 
 
-def _sources(pairs: Sequence[tuple[str | Path, str | Path]], target: str | Path, ratio: float | None,
+def _open(item: Any) -> Any:
+    """A window source: ``item`` itself when it is one (e.g. a `MaskedSource`), else a `RasterSource`."""
+    from ..io.window import RasterSource
+
+    return item if hasattr(item, "template") and hasattr(item, "read") else RasterSource(item)
+
+
+def _files(item: Any) -> list[Any]:
+    """The files behind an input (a path, or a source listing its ``files``)."""
+    return list(item.files) if hasattr(item, "files") else [item]
+
+
+def _sources(pairs: Sequence[tuple[Any, Any]], target: Any, ratio: float | None,
              resample: str) -> tuple[FusionTask, list[Any]]:
     """The lazy task (validated like an in-memory one) and the window sources: F1, C1, F2, C2, ..., target."""
-    from ..io.window import AlignedSource, RasterSource
+    from ..io.window import AlignedSource
 
-    raw = [(RasterSource(f), RasterSource(c)) for f, c in pairs]
-    tgt = RasterSource(target)
+    raw = [(_open(f), _open(c)) for f, c in pairs]
+    tgt = _open(target)
     task = FusionTask([Pair(f.template, c.template) for f, c in raw], tgt.template, ratio=ratio)
     if not task.coarse_on_fine_grid:
         grid = task.fine_grid
@@ -149,8 +161,8 @@ def _run_blocks(journal: RunJournal, args: tuple[Any, ...], todo: list[tuple[int
 
 def stream_predict(
     method: str,
-    pairs: Sequence[tuple[str | Path, str | Path]],
-    target: str | Path,
+    pairs: Sequence[tuple[Any, Any]],
+    target: Any,
     out: str | Path,
     *,
     params: Mapping[str, Any] | None = None,
@@ -165,7 +177,8 @@ def stream_predict(
 ) -> Path:
     """Predict the fine image at ``target``'s date block by block and write it to ``out``.
 
-    Parameters as `predict_files`; ``block`` is the block side in fine pixels, ``workers`` the
+    Parameters as `predict_files`; each input is a file or a window source such as
+    `stfusion.io.window.MaskedSource` (an image with its cloud mask and date); ``block`` is the block side in fine pixels, ``workers`` the
     number of threads (default: all cores), ``progress`` shows a progress bar (default: when
     stderr is a terminal). A run killed part-way resumes from its journal when started again
     with the same inputs and parameters. Returns the path written.
@@ -201,7 +214,8 @@ def stream_predict(
     grid: Scene = task.fine_grid
     class_map = None if classes is None else read_classes(classes, grid)
     check_classes(spec, class_map)
-    files = [f for pair in pairs for f in pair] + [target] + ([classes] if classes is not None else [])
+    files = [f for item in [*(i for pair in pairs for i in pair), target] for f in _files(item)]
+    files += [classes] if classes is not None else []
     journal = RunJournal(out, _fingerprint(spec.name, p, files, block, task.ratio, resample))
     module = spec.load()
     try:
