@@ -90,3 +90,7 @@ def require(module: str, extra: str):
         raise MissingDependencyError(
             f"{module} is not installed; install it with: pip install 'stfusion[{extra}]'"
         ) from exc
+
+
+class CheckpointError(InputError):
+    """A checkpoint that is missing, unreadable, or does not fit the input."""

@@ -21,6 +21,7 @@ from .params.ubdf import UbdfParams, ubdf_halo
 from .params.fsdaf import FsdafParams, fsdaf_halo
 from .params.fitfc import FitfcParams, fitfc_halo
 from .params.spstfm import SpstfmParams, spstfm_halo
+from .params.deep import DcstfnParams, EdcstfnParams, GanstfmParams, StfdcnnParams
 
 
 def _no_halo(params: Any, resolution: float | None) -> int:
@@ -223,6 +224,54 @@ REGISTRY: dict[str, MethodSpec] = {
             reference="Huang & Song 2012, IEEE TGRS 50(10):3707-3716",
             blockwise=True,
             halo=spstfm_halo,
+        ),
+        MethodSpec(
+            name="stfdcnn",
+            family="deep",
+            task="stf",
+            min_pairs=1,
+            max_pairs=2,
+            params=StfdcnnParams,
+            module="stfusion.methods.deep.run",
+            summary="two super-resolution CNN stages (coarse -> LSR -> fine) with high-pass temporal fusion",
+            reference="Song et al. 2018, IEEE JSTARS 11(3):821-829",
+            needs_training=True,
+        ),
+        MethodSpec(
+            name="dcstfn",
+            family="deep",
+            task="stf",
+            min_pairs=1,
+            max_pairs=1,
+            params=DcstfnParams,
+            module="stfusion.methods.deep.run",
+            summary="deep convolutional STF network: fine(F1) - coarse(C1) + coarse(C2) features, decoded",
+            reference="Tan et al. 2018, Remote Sensing 10(7):1066",
+            needs_training=True,
+        ),
+        MethodSpec(
+            name="edcstfn",
+            family="deep",
+            task="stf",
+            min_pairs=1,
+            max_pairs=2,
+            params=EdcstfnParams,
+            module="stfusion.methods.deep.run",
+            summary="enhanced DCSTFN: fine + residual encoders, compound MSE/feature/MS-SSIM loss",
+            reference="Tan et al. 2019, Remote Sensing 11(24):2898",
+            needs_training=True,
+        ),
+        MethodSpec(
+            name="ganstfm",
+            family="deep",
+            task="stf",
+            min_pairs=1,
+            max_pairs=1,
+            params=GanstfmParams,
+            module="stfusion.methods.deep.run",
+            summary="conditional GAN from the target coarse image and one fine reference of any date",
+            reference="Tan et al. 2022, IEEE TGRS 60:1-13",
+            needs_training=True,
         ),
     )
 }
