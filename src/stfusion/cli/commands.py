@@ -43,15 +43,30 @@ def methods(kind: str | None) -> None:
               help="Threads of a streamed (--chunk) run; default: all cores.")
 @click.option("--scheduler", default=None, metavar="threads|processes|tcp://HOST:PORT",
               help="Run tiled with Dask on this scheduler instead of streaming (chunks of --chunk, default 512).")
+@click.option("--checkpoint", type=click.Path(path_type=Path), default=None,
+              help="Deep methods: a checkpoint from `stfusion train`.")
+@click.option("--fit", is_flag=True,
+              help="Deep methods: train on the given pairs first (one pair: with a simulated change).")
+@click.option("--device", default=None, help="Deep methods: cpu, cuda or cuda:N.")
 @click.option("--cog", is_flag=True, help="Write a Cloud-Optimized GeoTIFF.")
 @click.option("--overwrite", is_flag=True, help="Replace an existing output.")
 def predict(method: str, pairs: tuple[tuple[Path, Path], ...], target: Path, out: Path, ratio: float | None,
             sets: tuple[str, ...], resample: str, classes: Path | None, chunk: int | None, workers: int | None,
-            scheduler: str | None, cog: bool, overwrite: bool) -> None:
+            scheduler: str | None, checkpoint: Path | None, fit: bool, device: str | None, cog: bool,
+            overwrite: bool) -> None:
     """Predict the fine image at the date of TARGET with METHOD (see `stfusion methods`)."""
+    from ..core.errors import UnknownParameterError
+    from ..core.registry import get_spec
     from ..parallel import predict_files
 
     params = parse_sets(sets)
+    deep = {"checkpoint": str(checkpoint) if checkpoint else None, "fit": "true" if fit else None, "device": device}
+    deep = {k: v for k, v in deep.items() if v is not None}
+    if deep and not get_spec(method).needs_training:
+        raise UnknownParameterError(f"--{next(iter(deep))} is for the deep methods; {method} needs no training")
+    if checkpoint and fit:
+        raise UnknownParameterError("give --checkpoint or --fit, not both")
+    params.update(deep)
     check_output(out, overwrite)
     written = predict_files(method, list(pairs), target, out, params=params, ratio=ratio, overwrite=overwrite,
                             driver="COG" if cog else "GTiff", resample=resample, classes=classes, chunk=chunk,

@@ -7,6 +7,7 @@ import click
 from .commands import demo, evaluate, methods, predict
 from .errors import Group
 from .series import series
+from .train import train
 
 
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -15,7 +16,7 @@ def cli() -> None:
     """stfusion: spatiotemporal, spatial-temporal-spectral and temporal-embedding fusion of remote-sensing images."""
 
 
-for _command in (methods, predict, series, evaluate, demo):
+for _command in (methods, predict, train, series, evaluate, demo):
     cli.add_command(_command)
 
 

@@ -83,7 +83,11 @@ class StfdcnnParams(DeepParams):
 
 @dataclass(frozen=True)
 class DcstfnParams(DeepParams):
-    """DCSTFN (Tan et al. 2018): Adam 1e-3 as in the paper's code."""
+    """DCSTFN (Tan et al. 2018): Adam 1e-3 as in the paper's code; 4 patches of 64 pixels per
+    step and 300 steps by default (its per-band networks are the slowest per patch on a CPU)."""
+
+    steps: int = 300
+    batch: int = 4
 
 
 @dataclass(frozen=True)
@@ -98,8 +102,11 @@ class EdcstfnParams(DeepParams):
 @dataclass(frozen=True)
 class GanstfmParams(DeepParams):
     """GAN-STFM (Tan et al. 2022): Adam 2e-4 for generator and discriminator, adversarial weight
-    ``adv_weight`` = 1e-3; the reference fine image is drawn from any other date."""
+    ``adv_weight`` = 1e-3; the reference fine image is drawn from any other date. Its generator
+    runs at full resolution, so the CPU default is 200 steps of 4 patches."""
 
     lr: float = 2e-4
     adv_weight: float = 1e-3
     pretrain_steps: int = 150
+    steps: int = 200
+    batch: int = 4

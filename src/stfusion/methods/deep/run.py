@@ -75,7 +75,7 @@ def _card(stacks: Sequence[DatedStack], pretrained: Sequence[DatedStack], params
         "pretrained_on": [s.describe() for s in pretrained],
         "validation": result.card(),
         "stfusion_version": version("stfusion"),
-        "torch_version": torch.__version__,
+        "torch_version": str(torch.__version__),
         "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
     }
 
@@ -85,7 +85,7 @@ def train_net(method: str, stacks: Sequence[DatedStack], params: DeepParams, *,
               log: str | os.PathLike[str] | None = None, progress: bool = True) -> tuple[Any, dict]:
     """Train a new ``method`` network: on ``pretrain_stacks`` for ``pretrain_steps`` (e.g. synthetic
     scenes), then on ``stacks``. Returns the network and its card."""
-    from .nets.fit import fit
+    from .nets.fit import fit, seed_everything
 
     if not stacks:
         raise UnknownParameterError("no training scenes given")
@@ -93,6 +93,7 @@ def train_net(method: str, stacks: Sequence[DatedStack], params: DeepParams, *,
     for s in list(stacks[1:]) + list(pretrain_stacks):
         if s.n_bands != first.n_bands:
             raise UnknownParameterError(f"training scenes {first.name!r} and {s.name!r} have different band counts")
+    seed_everything(params.seed)  # the initial weights too
     net = build(method, first.n_bands, params, first.ratio)
     done_pretrain = False
     if pretrain_stacks and pretrain_steps:

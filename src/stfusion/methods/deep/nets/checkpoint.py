@@ -30,7 +30,8 @@ def save_checkpoint(net: FusionNet, card: Mapping[str, Any], path: str | os.Path
     """Write ``net``'s weights and ``card`` to ``path`` (and the card to ``path.json``), atomically."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    card = {"method": net.name, "config": net.config, **card}
+    # through JSON, so that the card holds only plain types (weights_only loading refuses others)
+    card = json.loads(json.dumps({"method": net.name, "config": net.config, **card}, default=str))
     state = {k: v.detach().cpu() for k, v in net.state_dict().items()}
     side = path.with_name(path.name + ".json")
     for target, write in ((path, lambda f: torch.save({"state_dict": state, "card": card}, f)),

@@ -1,0 +1,67 @@
+"""`stfusion train`: train a deep STF network and write a checkpoint with its JSON card."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from .options import check_output, parse_sets
+
+
+@click.command()
+@click.argument("method")
+@click.option("--data", "data_dir", type=click.Path(path_type=Path, exists=True, file_okay=False), default=None,
+              help="A folder of dated fine and coarse rasters (dates in the file names).")
+@click.option("--coarse", "coarse_dir", type=click.Path(path_type=Path, exists=True, file_okay=False), default=None,
+              help="A separate folder of coarse rasters (default: the --data folder).")
+@click.option("--fine-pattern", default=None, help="Glob of the fine files in --data (e.g. 'L*').")
+@click.option("--coarse-pattern", default=None, help="Glob of the coarse files (e.g. 'MOD*').")
+@click.option("--dataset", default=None, type=click.Choice(["estarfm_3date", "cia_2date"]),
+              help="A shared test set, by its training protocol (instead of --data).")
+@click.option("--ratio", type=float, default=None, help="Coarse/fine pixel-size ratio when coarse files are on the fine grid.")
+@click.option("--synthetic-steps", type=click.IntRange(min=0), default=100, show_default=True,
+              help="Steps of pretraining on synthetic scenes before the real data (0: none).")
+@click.option("--steps", type=click.IntRange(min=1), default=None, help="Training steps (default: the method's).")
+@click.option("--device", default="cpu", show_default=True, help="cpu, cuda or cuda:N (mixed precision on CUDA).")
+@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="A method parameter (repeatable).")
+@click.option("--out", required=True, type=click.Path(path_type=Path), help="Checkpoint to write (plus OUT.json).")
+@click.option("--log", type=click.Path(path_type=Path), default=None, help="CSV training log (default: OUT.csv).")
+@click.option("--overwrite", is_flag=True, help="Replace an existing checkpoint.")
+def train(method: str, data_dir: Path | None, coarse_dir: Path | None, fine_pattern: str | None,
+          coarse_pattern: str | None, dataset: str | None, ratio: float | None, synthetic_steps: int,
+          steps: int | None, device: str, sets: tuple[str, ...], out: Path, log: Path | None, overwrite: bool) -> None:
+    """Train METHOD (stfdcnn, dcstfn, edcstfn, ganstfm) on dated fine/coarse pairs; write a checkpoint."""
+    from ..core.errors import UnknownParameterError
+    from ..core.registry import get_spec
+    from ..data.training import shared_training_set, stack_from_folder, synthetic_stacks
+    from ..methods.deep.run import train as run_train
+
+    spec = get_spec(method)
+    if not spec.needs_training:
+        raise UnknownParameterError(f"{spec.name} needs no training; train one of the deep methods "
+                                    "(stfdcnn, dcstfn, edcstfn, ganstfm)")
+    if (data_dir is None) == (dataset is None):
+        raise UnknownParameterError("give either --data FOLDER or --dataset NAME")
+    check_output(out, overwrite)
+    given = parse_sets(sets)
+    given["device"] = device
+    if steps is not None:
+        given["steps"] = str(steps)
+    params = spec.make_params(given)
+    if dataset is not None:
+        stacks = shared_training_set(dataset, seed=params.seed)
+    else:
+        stacks = [stack_from_folder(data_dir, coarse_dir, fine_pattern=fine_pattern, coarse_pattern=coarse_pattern,
+                                    ratio=ratio)]
+    first = stacks[0]
+    pre = synthetic_stacks(first.bands, first.n_bands, ratio=first.ratio, seed=params.seed) if synthetic_steps else []
+    for s in stacks:
+        click.echo(f"training on {s.name}: {s.shape[0]}x{s.shape[1]} px, dates "
+                   f"{', '.join(d.isoformat() if d else '?' for d in s.dates)}")
+    card = run_train(spec.name, stacks, params, out, pretrain_stacks=pre, pretrain_steps=synthetic_steps,
+                     log=log or out.with_name(out.name + ".csv"))
+    v = card["validation"]
+    click.echo(f"{spec.name}: {v['steps_run']} steps in {v['seconds']} s, best validation MSE {v['val_mse']:.4g} "
+               f"at step {v['best_step']} ({v['validation']})")
+    click.echo(f"wrote {out} and {out}.json")
