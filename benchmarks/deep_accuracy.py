@@ -32,6 +32,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from accuracy import _params  # noqa: E402  (STARFM's search window per set)
 
 NETS = ("stfdcnn", "dcstfn", "edcstfn", "ganstfm")
+# an ablation row: EDCSTFN without its MS-SSIM term (see docs/methods/deep.md)
+VARIANTS = {"edcstfn": {"edcstfn, alpha=0": {"alpha": "0"}}}
 CLASSICAL = ("delta", "starfm", "fsdaf")
 SETS = ("estarfm_3date", "cia_2date")
 COLUMNS = ("rmse", "ssim", "sam", "ergas")
@@ -53,21 +55,23 @@ def run(name: str, nets: list[str], synthetic_steps: int) -> list[dict[str, obje
         rows.append(_row(name, method, case, pred, time.perf_counter() - start, note))
     stacks = shared_training_set(name)
     first = stacks[0]
-    for method in nets:
+    runs = [(m, m, {}) for m in nets]
+    runs += [(m, label, over) for m in nets for label, over in VARIANTS.get(m, {}).items()]
+    for method, label, over in runs:
         spec = get_spec(method)
-        params = spec.make_params({})
+        params = spec.make_params(over)
         start = time.perf_counter()
         pre = synthetic_stacks(first.bands, first.n_bands, ratio=first.ratio, seed=params.seed)
         net, card = train_net(method, stacks, params, pretrain_stacks=pre, pretrain_steps=synthetic_steps,
                               progress=False)
         seconds = time.perf_counter() - start
-        path = Path(f"/tmp/stfusion-deep-{name}-{method}.pt")
+        path = Path(f"/tmp/stfusion-deep-{name}-{label.replace(', ', '-').replace('=', '')}.pt")
         from stfusion.methods.deep.nets.checkpoint import save_checkpoint
 
         save_checkpoint(net, card, path)
         pred = predict(method, case.task, checkpoint=str(path))
         v = card["validation"]
-        rows.append(_row(name, method, case, pred, seconds,
+        rows.append(_row(name, label, case, pred, seconds,
                          f"{v['steps_run']} steps, best val MSE {v['val_mse']:.3g} at {v['best_step']}"))
     return rows
 
