@@ -32,8 +32,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from accuracy import _params  # noqa: E402  (STARFM's search window per set)
 
 NETS = ("stfdcnn", "dcstfn", "edcstfn", "ganstfm")
-# an ablation row: EDCSTFN without its MS-SSIM term (see docs/methods/deep.md)
-VARIANTS = {"edcstfn": {"edcstfn, alpha=0": {"alpha": "0"}}}
+# ablation rows: EDCSTFN without its MS-SSIM term, and with another seed (see docs/methods/deep.md)
+VARIANTS = {"edcstfn": {"edcstfn, alpha=0": {"alpha": "0"}, "edcstfn, seed=1": {"seed": "1"}}}
 CLASSICAL = ("delta", "starfm", "fsdaf")
 SETS = ("estarfm_3date", "cia_2date")
 COLUMNS = ("rmse", "ssim", "sam", "ergas")
