@@ -7,6 +7,7 @@ import click
 from .commands import demo, evaluate, methods, predict
 from .errors import Group
 from .series import series
+from .stsf import stsf
 from .train import train
 
 
@@ -16,7 +17,7 @@ def cli() -> None:
     """stfusion: spatiotemporal, spatial-temporal-spectral and temporal-embedding fusion of remote-sensing images."""
 
 
-for _command in (methods, predict, train, series, evaluate, demo):
+for _command in (methods, predict, train, series, stsf, evaluate, demo):
     cli.add_command(_command)
 
 

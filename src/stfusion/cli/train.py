@@ -1,4 +1,4 @@
-"""`stfusion train`: train a deep STF network and write a checkpoint with its JSON card."""
+"""`stfusion train`: train a deep network (STF, or DC-STSF) and write a checkpoint with its JSON card."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from .options import check_output, parse_sets
+from .stsf import SRF_OPTION, WL_OPTION, load_stsf_task
 
 
 @click.command()
@@ -19,6 +20,10 @@ from .options import check_output, parse_sets
 @click.option("--coarse-pattern", default=None, help="Glob of the coarse files (e.g. 'MOD*').")
 @click.option("--dataset", default=None, type=click.Choice(["estarfm_3date", "cia_2date"]),
               help="A shared test set, by its training protocol (instead of --data).")
+@click.option("--hs", type=click.Path(path_type=Path), default=None, help="dcstsf: coarse HS image at t1.")
+@click.option("--ms", type=click.Path(path_type=Path), default=None, help="dcstsf: fine MS image at t1.")
+@SRF_OPTION
+@WL_OPTION
 @click.option("--ratio", type=float, default=None, help="Coarse/fine pixel-size ratio when coarse files are on the fine grid.")
 @click.option("--synthetic-steps", type=click.IntRange(min=0), default=100, show_default=True,
               help="Steps of pretraining on synthetic scenes before the real data (0: none).")
@@ -29,9 +34,11 @@ from .options import check_output, parse_sets
 @click.option("--log", type=click.Path(path_type=Path), default=None, help="CSV training log (default: OUT.csv).")
 @click.option("--overwrite", is_flag=True, help="Replace an existing checkpoint.")
 def train(method: str, data_dir: Path | None, coarse_dir: Path | None, fine_pattern: str | None,
-          coarse_pattern: str | None, dataset: str | None, ratio: float | None, synthetic_steps: int,
+          coarse_pattern: str | None, dataset: str | None, hs: Path | None, ms: Path | None, srf: str | None,
+          wavelengths: Path | None, ratio: float | None, synthetic_steps: int,
           steps: int | None, device: str, sets: tuple[str, ...], out: Path, log: Path | None, overwrite: bool) -> None:
-    """Train METHOD (stfdcnn, dcstfn, edcstfn, ganstfm) on dated fine/coarse pairs; write a checkpoint."""
+    """Train METHOD (stfdcnn, dcstfn, edcstfn, ganstfm) on dated fine/coarse pairs, or dcstsf on an HS
+    image and the MS image of its date (Wald's reduced-scale protocol); write a checkpoint."""
     from ..core.errors import UnknownParameterError
     from ..core.registry import get_spec
     from ..data.training import shared_training_set, stack_from_folder, synthetic_stacks
@@ -41,13 +48,19 @@ def train(method: str, data_dir: Path | None, coarse_dir: Path | None, fine_patt
     if not spec.needs_training:
         raise UnknownParameterError(f"{spec.name} needs no training; train one of the deep methods "
                                     "(stfdcnn, dcstfn, edcstfn, ganstfm)")
-    if (data_dir is None) == (dataset is None):
-        raise UnknownParameterError("give either --data FOLDER or --dataset NAME")
-    check_output(out, overwrite)
     given = parse_sets(sets)
     given["device"] = device
     if steps is not None:
         given["steps"] = str(steps)
+    if spec.task == "stsf":
+        if hs is None or ms is None:
+            raise UnknownParameterError(f"{spec.name} trains on --hs HS_T1 --ms MS_T1 (not --data/--dataset)")
+        check_output(out, overwrite)
+        _train_stsf(spec, given, load_stsf_task(hs, ms, None, ratio, srf, wavelengths), out, log)
+        return
+    if (data_dir is None) == (dataset is None):
+        raise UnknownParameterError("give either --data FOLDER or --dataset NAME")
+    check_output(out, overwrite)
     params = spec.make_params(given)
     if dataset is not None:
         stacks = shared_training_set(dataset, seed=params.seed)
@@ -61,7 +74,20 @@ def train(method: str, data_dir: Path | None, coarse_dir: Path | None, fine_patt
                    f"{', '.join(d.isoformat() if d else '?' for d in s.dates)}")
     card = run_train(spec.name, stacks, params, out, pretrain_stacks=pre, pretrain_steps=synthetic_steps,
                      log=log or out.with_name(out.name + ".csv"))
+    _report(spec.name, card, out)
+
+
+def _train_stsf(spec, given: dict[str, str], task, out: Path, log: Path | None) -> None:
+    from ..methods.deep.stsf_run import train as stsf_train
+
+    click.echo(f"training {spec.name} on {task.hs.label} ({task.hs.count} bands) and {task.ms.label} "
+               f"({task.ms.count} bands) at ratio {task.ratio:g}, Wald's reduced scale")
+    card = stsf_train(task, spec.make_params(given), out, log=log or out.with_name(out.name + ".csv"))
+    _report(spec.name, card, out)
+
+
+def _report(name: str, card: dict, out: Path) -> None:
     v = card["validation"]
-    click.echo(f"{spec.name}: {v['steps_run']} steps in {v['seconds']} s, best validation MSE {v['val_mse']:.4g} "
+    click.echo(f"{name}: {v['steps_run']} steps in {v['seconds']} s, best validation MSE {v['val_mse']:.4g} "
                f"at step {v['best_step']} ({v['validation']})")
     click.echo(f"wrote {out} and {out}.json")

@@ -19,7 +19,7 @@ from .errors import (
     UnknownParameterError,
 )
 from .registry import REGISTRY, MethodSpec, get_spec, list_methods
-from .run import predict
+from .run import predict, predict_stsf
 from .scene import IDENTITY, RasterEncoding, Scene, Transform
 from .task import FusionTask, Pair, STSFTask, check_compatible, check_same_grid
 
@@ -27,7 +27,7 @@ __all__ = [
     "BandMismatchError", "CRSMismatchError", "DateError", "DTypeError", "ExtentMismatchError",
     "FileFormatError", "InputError", "InvalidValueError", "MissingDependencyError", "NoDataError",
     "OutputExistsError", "RatioError", "ShapeMismatchError", "StfusionError", "UnknownMethodError",
-    "UnknownParameterError", "REGISTRY", "MethodSpec", "get_spec", "list_methods", "predict",
+    "UnknownParameterError", "REGISTRY", "MethodSpec", "get_spec", "list_methods", "predict", "predict_stsf",
     "IDENTITY", "RasterEncoding", "Scene", "Transform", "FusionTask", "Pair", "STSFTask",
     "check_compatible", "check_same_grid",
 ]

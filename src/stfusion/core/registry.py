@@ -22,6 +22,7 @@ from .params.fsdaf import FsdafParams, fsdaf_halo
 from .params.fitfc import FitfcParams, fitfc_halo
 from .params.spstfm import SpstfmParams, spstfm_halo
 from .params.deep import DcstfnParams, EdcstfnParams, GanstfmParams, StfdcnnParams
+from .params.stsf import BicubicParams, CascadeParams, CnmfParams, DcstsfParams, GsaParams
 
 
 def _no_halo(params: Any, resolution: float | None) -> int:
@@ -75,6 +76,8 @@ class MethodSpec:
         return {f.name: getattr(self.params(), f.name) for f in dataclasses.fields(self.params)}
 
     def pairs_text(self) -> str:
+        if self.task == "stsf":
+            return "-"
         if self.max_pairs == self.min_pairs:
             return str(self.min_pairs)
         return f"{self.min_pairs}+" if self.max_pairs is None else f"{self.min_pairs}-{self.max_pairs}"
@@ -271,6 +274,62 @@ REGISTRY: dict[str, MethodSpec] = {
             module="stfusion.methods.deep.run",
             summary="conditional GAN from the target coarse image and one fine reference of any date",
             reference="Tan et al. 2022, IEEE TGRS 60:1-13",
+            needs_training=True,
+        ),
+        MethodSpec(
+            name="bicubic",
+            family="baseline",
+            task="stsf",
+            min_pairs=0,
+            max_pairs=0,
+            params=BicubicParams,
+            module="stfusion.methods.classical.hs_bicubic",
+            summary="the coarse HS image upsampled by cubic convolution (no MS image, no change)",
+            reference="Keys 1981, IEEE TASSP 29(6):1153-1160",
+        ),
+        MethodSpec(
+            name="gsa",
+            family="hypersharpening",
+            task="stsf",
+            min_pairs=0,
+            max_pairs=0,
+            params=GsaParams,
+            module="stfusion.methods.classical.gsa",
+            summary="GSA detail injection with a synthetic high-resolution band per HS band",
+            reference="Aiazzi et al. 2007, IEEE TGRS 45(10); Selva et al. 2015, IEEE JSTSP 9(6)",
+        ),
+        MethodSpec(
+            name="cnmf",
+            family="unmixing",
+            task="stsf",
+            min_pairs=0,
+            max_pairs=0,
+            params=CnmfParams,
+            module="stfusion.methods.classical.cnmf",
+            summary="coupled NMF: HS endmembers x MS abundances",
+            reference="Yokoya, Yairi & Iwasaki 2012, IEEE TGRS 50(2):528-537",
+        ),
+        MethodSpec(
+            name="cascade",
+            family="two-step",
+            task="stsf",
+            min_pairs=0,
+            max_pairs=0,
+            params=CascadeParams,
+            module="stfusion.methods.classical.stsf_cascade",
+            summary="fuse at t1 (GSA or CNMF), then add the MS change regressed onto the HS bands",
+            reference="two-step STSF baseline (e.g. Shen, Meng & Zhang 2016, IEEE TGRS 54(12))",
+        ),
+        MethodSpec(
+            name="dcstsf",
+            family="deep",
+            task="stsf",
+            min_pairs=0,
+            max_pairs=0,
+            params=DcstsfParams,
+            module="stfusion.methods.deep.stsf_run",
+            summary="DC-STSF: alternating-projection SSJE (SEU + ECU) cascaded with TVE (SFTN)",
+            reference="Meng et al. 2025, IEEE TGRS 63, doi:10.1109/TGRS.2025.3565637",
             needs_training=True,
         ),
     )

@@ -7,7 +7,16 @@ from typing import Any, Sequence
 from .errors import ShapeMismatchError, UnknownParameterError
 from .registry import MethodSpec, get_spec, list_methods
 from .scene import Scene
-from .task import FusionTask, Pair
+from .task import FusionTask, Pair, STSFTask
+
+
+def _check_kind(spec: MethodSpec, kind: str) -> None:
+    if spec.task != kind:
+        others = ", ".join(s.name for s in list_methods(kind))
+        how = "stfusion stsf / predict_stsf" if spec.task == "stsf" else "stfusion predict / predict"
+        raise UnknownParameterError(
+            f"{spec.name} is an {spec.task.upper()} method (run it with {how}); {kind.upper()} methods: {others}"
+        )
 
 
 def check_pairs(spec: MethodSpec, task: FusionTask) -> None:
@@ -31,12 +40,25 @@ def predict(method: str, task: FusionTask, *, classes: Any = None, **params: Any
     one (`MethodSpec.takes_classes`). Example: ``predict("delta", task, power=0)``.
     """
     spec = get_spec(method)
+    _check_kind(spec, "stf")
     p = spec.make_params(params)
     check_pairs(spec, task)
     check_classes(spec, classes)
     if classes is None:
         return spec.load().predict(task, p)
     return spec.load().predict(task, p, classes=classes)
+
+
+def predict_stsf(method: str, task: STSFTask, **params: Any) -> Scene:
+    """The fine HS image at ``task.ms_target``'s date (at ``task.ms``'s without one) with STSF method ``method``.
+
+    Example: ``predict_stsf("cascade", task, fuser="cnmf")``.
+    """
+    spec = get_spec(method)
+    _check_kind(spec, "stsf")
+    if not isinstance(task, STSFTask):
+        raise UnknownParameterError(f"{spec.name} needs an STSFTask(hs, ms, ms_target), got {type(task).__name__}")
+    return spec.load().predict(task, spec.make_params(params))
 
 
 def predict_series(

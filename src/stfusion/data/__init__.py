@@ -8,7 +8,8 @@ from .catalog import CATALOGUE, DATASETS, INFO, DatasetInfo, load_case, load_dat
 from .data_root import DATA_ENV, data_root
 from .ndvi_series import NDVISeries
 from .stf_sets import STFCase
-from .stsf_sim import LANDSAT8_BANDS, SENTINEL2_BANDS, gaussian_srf, simulate_stsf
+from .srf import LANDSAT8_BANDS, SENTINEL2_BANDS, srf_matrix
+from .stsf_sim import SimulatedSTSF, simulate_stsf
 from .synthetic import SyntheticSeries, make_demo_task, make_series
 from .synthetic_config import SyntheticConfig
 from .synthetic_spectra import BANDS, CLASS_NAMES
@@ -30,13 +31,14 @@ __all__ = [
     "PixelSeries",
     "PointSeries",
     "STFCase",
+    "SimulatedSTSF",
     "SyntheticConfig",
     "SyntheticSeries",
     "data_root",
-    "gaussian_srf",
     "load_case",
     "load_dataset",
     "make_demo_task",
     "make_series",
     "simulate_stsf",
+    "srf_matrix",
 ]

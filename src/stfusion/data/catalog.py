@@ -15,7 +15,7 @@ from typing import Any, Callable
 from stfusion.core.errors import FileFormatError, UnknownParameterError
 
 from .data_root import DATA_ENV, data_root
-from .hs_sets import load_hs_jasper, load_hs_samson
+from .hs_sets import load_hs_jasper, load_hs_samson, load_stsf_jasper, load_stsf_samson
 from .ndvi_series import NDVISeries, load_ifsdaf_ndvi_series
 from .stf_sets import (
     STFCase,
@@ -30,7 +30,7 @@ Loader = Callable[[Path], Any]
 
 @dataclass(frozen=True)
 class DatasetInfo:
-    """A catalogue entry: kind ("stf", "stf_series", "hs", "ts"), loader and one-line summary."""
+    """A catalogue entry: kind ("stf", "stf_series", "hs", "stsf", "ts"), loader and one-line summary."""
 
     name: str
     kind: str
@@ -51,6 +51,10 @@ CATALOGUE: tuple[DatasetInfo, ...] = (
                 "IFSDAF 2015 NDVI: 9 cloudy Landsat-8 dates, 23 MODIS 16-day composites (ratio 8)"),
     DatasetInfo("hs_samson", "hs", load_hs_samson, "Samson hyperspectral cube, 95x95x156, 401-889 nm"),
     DatasetInfo("hs_jasper", "hs", load_hs_jasper, "Jasper Ridge AVIRIS cube, 100x100x198, ~400-2460 nm"),
+    DatasetInfo("stsf_samson", "stsf", load_stsf_samson,
+                "Samson STSF experiment: HS t1 31x31, S2 10 m MS t1/t2 93x93, ratio 3 (t2 SIMULATED)"),
+    DatasetInfo("stsf_jasper", "stsf", load_stsf_jasper,
+                "Jasper Ridge STSF experiment: HS t1 33x33, S2 10 m MS t1/t2 99x99, ratio 3 (t2 SIMULATED)"),
     DatasetInfo("ts_presto_algae", "ts", load_ts_presto_algae,
                 "Presto algae blooms: 1122 pixels x 12 months x 18 channels"),
     DatasetInfo("ts_presto_fuel", "ts", load_ts_presto_fuel,

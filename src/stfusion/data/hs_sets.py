@@ -16,6 +16,7 @@ from stfusion.core.scene import Scene
 from stfusion.io import read_cube
 
 from .data_root import dataset_dir, dataset_file
+from .stsf_sim import SimulatedSTSF, simulate_stsf
 
 HS_CITATION = (
     "Zhu, F. (2017). Hyperspectral unmixing: ground truth labeling, datasets, benchmark performances and "
@@ -53,3 +54,13 @@ def load_hs_jasper(root: Path) -> Scene:
     removed), reflectance = ``Y / maxValue`` (5000)."""
     path = dataset_file(dataset_dir(root, "hs_samson_jasper"), "jasperRidge2_R198.mat")
     return read_cube(path, key="Y", shape=(100, 100), wavelengths=jasper_wavelengths(path), name="jasper")
+
+
+def load_stsf_samson(root: Path) -> SimulatedSTSF:
+    """The Samson STSF experiment: `simulate_stsf` defaults (ratio 3, Sentinel-2 10 m bands); t2 SIMULATED."""
+    return simulate_stsf(load_hs_samson(root))
+
+
+def load_stsf_jasper(root: Path) -> SimulatedSTSF:
+    """The Jasper Ridge STSF experiment: `simulate_stsf` defaults (ratio 3, Sentinel-2 10 m bands); t2 SIMULATED."""
+    return simulate_stsf(load_hs_jasper(root))

@@ -1,50 +1,29 @@
 """Simulate a spatial-temporal-spectral fusion (STSF) task from one real hyperspectral cube.
 
-A multispectral (MS) sensor is simulated with Gaussian spectral response functions (SRF), a
-coarse hyperspectral (HS) sensor by Gaussian blur and block averaging, and the second date by a
-documented change model. The second date is SIMULATED: say so wherever results are reported.
+A multispectral (MS) sensor is simulated with spectral response functions (SRF, `stfusion.data.srf`),
+a coarse hyperspectral (HS) sensor by a Gaussian PSF and decimation (`stfusion.core.observation`),
+and the second date by a documented change model (`simulate_change`). The second date is SIMULATED: say so wherever results are reported.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Sequence
 
 import numpy as np
 from scipy.ndimage import gaussian_filter
 
 from stfusion.core.errors import BandMismatchError, RatioError, ShapeMismatchError, UnknownParameterError
+from stfusion.core.observation import psf_kernel, spatial_degrade, spectral_degrade
 from stfusion.core.scene import Scene
 from stfusion.core.task import STSFTask
-from stfusion.io import degrade
 
-SENTINEL2_BANDS: dict[str, tuple[float, float]] = {
-    "blue": (492.4, 66.0),
-    "green": (559.8, 36.0),
-    "red": (664.6, 31.0),
-    "rededge1": (704.1, 15.0),
-    "rededge2": (740.5, 15.0),
-    "rededge3": (782.8, 20.0),
-    "nir": (832.8, 106.0),
-    "nir08": (864.7, 21.0),
-    "swir1": (1613.7, 91.0),
-    "swir2": (2202.4, 175.0),
-}
-"""Sentinel-2A MSI bands B2-B8, B8A, B11, B12: (centre, FWHM) in nm (ESA MSI technical guide)."""
+from .srf import srf_matrix
 
-LANDSAT8_BANDS: dict[str, tuple[float, float]] = {
-    "coastal": (443.0, 16.0),
-    "blue": (482.0, 60.0),
-    "green": (561.4, 57.0),
-    "red": (654.6, 37.0),
-    "nir": (864.7, 28.0),
-    "swir1": (1608.9, 85.0),
-    "swir2": (2200.7, 187.0),
-}
-"""Landsat-8 OLI reflective bands 1-7: (centre, FWHM) in nm."""
+TEN_METRE_BANDS = ("blue", "green", "red", "nir")
+"""Sentinel-2's 10 m bands B2, B3, B4, B8: the MS input of DC-STSF (Meng et al. 2025)."""
 
-SRF_SENSORS = {"sentinel2": SENTINEL2_BANDS, "landsat8": LANDSAT8_BANDS}
 CHANGES = ("senescence", "greening", "none")
-
-_FWHM_TO_SIGMA = 1.0 / (2.0 * np.sqrt(2.0 * np.log(2.0)))
-
 
 def wavelengths(scene: Scene) -> np.ndarray:
     """Band-centre wavelengths (nm) from a cube's band names, or `BandMismatchError`."""
@@ -56,33 +35,18 @@ def wavelengths(scene: Scene) -> np.ndarray:
         ) from exc
 
 
-def gaussian_srf(wl: np.ndarray, bands: dict[str, tuple[float, float]]) -> tuple[tuple[str, ...], np.ndarray]:
-    """(names, matrix (ms bands, hs bands)) of Gaussian SRFs, each row summing to 1.
-
-    Only bands whose full width at half maximum lies inside the cube's wavelength range and holds
-    at least one cube band are kept (e.g. Samson, 401-889 nm, keeps Sentinel-2 B2-B8A).
-    """
-    names, rows = [], []
-    for name, (centre, fwhm) in bands.items():
-        lo, hi = centre - fwhm / 2, centre + fwhm / 2
-        if lo < wl.min() or hi > wl.max() or not np.any((wl >= lo) & (wl <= hi)):
-            continue
-        response = np.exp(-0.5 * ((wl - centre) / (fwhm * _FWHM_TO_SIGMA)) ** 2)
-        names.append(name)
-        rows.append(response / response.sum())
-    if not names:
-        raise BandMismatchError(
-            f"no band of the multispectral sensor falls inside the cube's {wl.min():.0f}-{wl.max():.0f} nm; "
-            "use another srf"
-        )
-    return tuple(names), np.array(rows)
-
-
-def _srf(srf: str | np.ndarray, wl: np.ndarray) -> tuple[tuple[str, ...], np.ndarray]:
+def _srf(srf: str | np.ndarray, wl: np.ndarray, bands: Sequence[str] | None) -> tuple[tuple[str, ...], np.ndarray]:
     if isinstance(srf, str):
-        if srf not in SRF_SENSORS:
-            raise UnknownParameterError(f"unknown srf '{srf}'; use one of: {', '.join(SRF_SENSORS)} or a matrix")
-        return gaussian_srf(wl, SRF_SENSORS[srf])
+        names, matrix = srf_matrix(wl, srf)
+        if bands is None:
+            return names, matrix
+        missing = [b for b in bands if b not in names]
+        if missing:
+            raise BandMismatchError(
+                f"{srf} bands {', '.join(missing)} do not fit inside the cube's {wl.min():.0f}-{wl.max():.0f} nm; "
+                f"choose from {', '.join(names)}"
+            )
+        return tuple(bands), matrix[[names.index(b) for b in bands]]
     matrix = np.asarray(srf, dtype=np.float64)
     if matrix.ndim != 2 or matrix.shape[1] != wl.size or matrix.shape[0] >= wl.size:
         raise ShapeMismatchError(
@@ -122,18 +86,42 @@ def _smooth_field(rng: np.random.Generator, shape: tuple[int, int], sigma: float
     return (field - field.min()) / (np.ptp(field) or 1.0)
 
 
+def moisture_factor(wl: np.ndarray) -> np.ndarray:
+    """Relative reflectance change of wetted bare surfaces: -10 % in the VNIR, -20 % beyond 1300 nm."""
+    return -0.1 - 0.1 * _sigmoid((wl - 1300.0) / 60.0)
+
+
+def _ndvi(cube: np.ndarray, wl: np.ndarray) -> np.ndarray:
+    red, nir = _band_mean(cube, wl, 640.0, 680.0), _band_mean(cube, wl, 820.0, 880.0)
+    return (nir - red) / np.maximum(nir + red, 1e-6)
+
+
+def land_cover_classes(cube: np.ndarray, n: int, seed: int) -> np.ndarray:
+    """(rows, cols) k-means classes of the pixel spectra (seeded; at most 20000 pixels fit the centres)."""
+    from sklearn.cluster import KMeans
+
+    x = cube.reshape(cube.shape[0], -1).T
+    rng = np.random.default_rng(seed)
+    fit_on = x if x.shape[0] <= 20000 else x[rng.choice(x.shape[0], 20000, replace=False)]
+    km = KMeans(n_clusters=n, n_init=4, random_state=seed).fit(fit_on)
+    return km.predict(x).reshape(cube.shape[1:])
+
+
 def simulate_change(
-    cube: np.ndarray, wl: np.ndarray, *, change: str = "senescence", seed: int = 0
+    cube: np.ndarray, wl: np.ndarray, *, change: str = "senescence", classes: int = 5, seed: int = 0
 ) -> tuple[np.ndarray, np.ndarray]:
     """The cube at a SIMULATED second date, and the (rows, cols) mask of the abrupt patch.
 
-    1. Gradual change on vegetation: reflectance × (1 + s·v·g·A(λ)) with A = `senescence_factor`,
-       v = clip((NDVI − 0.3) / 0.4, 0, 1) the vegetation weight (NDVI from the 640-680 and
-       820-880 nm means), g = 0.5-1.5 a smooth random field (sigma = 1/8 of the image side)
-       making the change uneven, s = 1 for "senescence"; "greening" divides by the same factor.
-    2. Abrupt change: a square patch (1/5 of the shorter side) at a random place is converted to
-       the mean spectrum of the 5 % lowest-NDVI pixels (water in Samson and Jasper: a flood),
-       with 2 % pixel noise.
+    1. Per-class spectral change: the pixels are split into ``classes`` k-means classes; class c
+       is multiplied by ``1 + a_c (v_c A(λ) + (1 - v_c) W(λ))`` with a_c drawn in 0.5-1, v_c =
+       clip((NDVI_c - 0.3) / 0.4, 0, 1) the vegetation weight of the class mean spectrum,
+       A = `senescence_factor` and W = `moisture_factor` (bare surfaces get wetter and darker).
+       "greening" divides by the same factor.
+    2. A smooth illumination change: a spectrally flat factor 0.95-1.05 that varies smoothly in
+       space (Gaussian-filtered noise, sigma = 1/4 of the image side).
+    3. An abrupt change: a square patch (1/5 of the shorter side) at a random place takes the mean
+       spectrum of the 5 % lowest-NDVI pixels (water in Samson and Jasper: a flood), with 2 %
+       pixel noise.
     Reflectance is clipped to 0 .. max(1, cube maximum). ``change="none"`` returns the cube unchanged.
     """
     if change not in CHANGES:
@@ -143,60 +131,88 @@ def simulate_change(
     if change == "none":
         return cube.copy(), patch
     rng = np.random.default_rng(seed)
-    red, nir = _band_mean(cube, wl, 640.0, 680.0), _band_mean(cube, wl, 820.0, 880.0)
-    ndvi = (nir - red) / np.maximum(nir + red, 1e-6)
-    veg = np.clip((ndvi - 0.3) / 0.4, 0.0, 1.0)
-    uneven = 0.5 + _smooth_field(rng, (rows, cols), max(rows, cols) / 8.0)
-    factor = 1.0 + (veg * uneven)[None] * senescence_factor(wl)[:, None, None]
+    ndvi = _ndvi(cube, wl)
+    labels = land_cover_classes(cube, classes, seed)
+    factors = np.empty((classes, wl.size))
+    for c in range(classes):
+        members = labels == c
+        mean = cube[:, members].mean(axis=1)[:, None, None] if members.any() else cube.mean(axis=(1, 2))[:, None, None]
+        v = float(np.clip((_ndvi(mean, wl)[0, 0] - 0.3) / 0.4, 0.0, 1.0))
+        factors[c] = 1.0 + rng.uniform(0.5, 1.0) * (v * senescence_factor(wl) + (1 - v) * moisture_factor(wl))
+    factor = np.moveaxis(factors[labels], -1, 0)
     out = cube * factor if change == "senescence" else cube / factor
+    out *= (0.95 + 0.1 * _smooth_field(rng, (rows, cols), max(rows, cols) / 4.0))[None]
     side = max(2, min(rows, cols) // 5)
     r0, c0 = int(rng.integers(0, rows - side + 1)), int(rng.integers(0, cols - side + 1))
     patch[r0:r0 + side, c0:c0 + side] = True
-    low = ndvi <= np.quantile(ndvi, 0.05)
-    spectrum = cube[:, low].mean(axis=1)
+    spectrum = cube[:, ndvi <= np.quantile(ndvi, 0.05)].mean(axis=1)
     noise = 1.0 + 0.02 * rng.standard_normal((side, side))
     out[:, r0:r0 + side, c0:c0 + side] = spectrum[:, None, None] * noise[None]
     return np.clip(out, 0.0, max(1.0, float(cube.max()))), patch
 
 
+@dataclass(frozen=True)
+class SimulatedSTSF:
+    """A simulated STSF experiment: ``task`` (HS t1, MS t1, MS t2), the fine HS truths ``t1`` and
+    ``t2`` (t2 SIMULATED), and ``patch``, the abrupt-change mask."""
+
+    task: STSFTask
+    t1: Scene
+    t2: Scene
+    patch: np.ndarray
+
+    @property
+    def task_t1(self) -> STSFTask:
+        """The same task without the second date: methods then return the fine HS image at t1."""
+        return replace(self.task, ms_target=None)
+
+
 def simulate_stsf(
     cube: Scene,
     *,
-    ratio: int = 4,
+    ratio: int = 3,
     srf: str | np.ndarray = "sentinel2",
+    bands: Sequence[str] | None = TEN_METRE_BANDS,
     change: str = "senescence",
     seed: int = 0,
     psf_fwhm: float | None = None,
-) -> tuple[STSFTask, Scene]:
-    """An STSF task and its truth from one fine HS cube; the second date (t2) is SIMULATED.
+) -> SimulatedSTSF:
+    """A simulated STSF experiment from one fine HS cube; the second date (t2) is SIMULATED.
 
-    The cube is cropped (top-left) to a multiple of ``ratio``. Returns ``(task, truth)``:
-    ``task.hs`` the coarse HS at t1 (Gaussian blur of FWHM ``psf_fwhm`` fine pixels, default
-    ``ratio``, then ``ratio`` x ``ratio`` block means), ``task.ms`` = SRF · cube at t1,
-    ``task.ms_target`` = SRF · cube at t2, ``task.srf`` the (ms bands, hs bands) matrix; ``truth``
-    is the fine HS cube at t2 (`simulate_change`). ``srf`` is "sentinel2", "landsat8" (Gaussian
-    SRFs of the bands inside the cube's range) or a matrix.
+    The cube is cropped (top-left) to a multiple of ``ratio``. The coarse HS at t1 is
+    `~stfusion.core.observation.spatial_degrade` of it: a Gaussian PSF of FWHM ``psf_fwhm`` fine
+    pixels (default ``ratio``), then decimation by ``ratio``. The MS images are ``R Z`` at t1 and
+    t2, with R the `~stfusion.data.srf.srf_matrix` of ``srf`` ("sentinel2", "landsat8", their
+    "-gaussian" variants, or a (ms bands, hs bands) matrix) restricted to ``bands`` (default the
+    four 10 m Sentinel-2 bands of DC-STSF; None keeps every band inside the cube's range). t2 is
+    `simulate_change` of t1 with ``change`` and ``seed``.
     """
     if isinstance(ratio, bool) or not isinstance(ratio, (int, np.integer)) or ratio < 2:
-        raise RatioError(f"ratio must be an integer >= 2, got {ratio!r}; e.g. ratio=4")
+        raise RatioError(f"ratio must be an integer >= 2, got {ratio!r}; e.g. ratio=3")
     if min(cube.height, cube.width) < 2 * ratio:
         raise RatioError(
             f"cube {cube.label} ({cube.height}x{cube.width}) is too small for ratio {ratio}; use a smaller ratio"
         )
     if psf_fwhm is not None and not psf_fwhm >= 0:
-        raise UnknownParameterError(f"psf_fwhm must be >= 0 fine pixels, got {psf_fwhm!r}; e.g. psf_fwhm=4")
+        raise UnknownParameterError(f"psf_fwhm must be >= 0 fine pixels, got {psf_fwhm!r}; e.g. psf_fwhm=3")
     wl = wavelengths(cube)
-    names, matrix = _srf(srf, wl)
+    names, matrix = _srf(srf, wl, None if not isinstance(srf, str) else bands)
     rows, cols = cube.height - cube.height % ratio, cube.width - cube.width % ratio
     fine = cube.replace(data=np.asarray(cube.data)[:, :rows, :cols], mask=np.asarray(cube.mask)[:rows, :cols])
     t1 = np.asarray(fine.masked(0.0), dtype=np.float64)
-    t2, _ = simulate_change(t1, wl, change=change, seed=seed)
-    sigma = (ratio if psf_fwhm is None else psf_fwhm) * _FWHM_TO_SIGMA
-    blurred = fine.replace(data=gaussian_filter(t1, (0.0, sigma, sigma), mode="reflect"))
-    hs = degrade(blurred, int(ratio)).replace(name=f"{cube.name} HS t1 (coarse)")
+    t2, patch = simulate_change(t1, wl, change=change, seed=seed)
+    coarse = spatial_degrade(t1, int(ratio), psf_kernel(int(ratio), psf_fwhm))
+    a, b, c, d, e, f = fine.transform
+    hs = fine.replace(data=coarse, mask=None, transform=(a * ratio, b * ratio, c, d * ratio, e * ratio, f),
+                      resolution=None if fine.resolution is None else fine.resolution * ratio,
+                      name=f"{cube.name} HS t1 (coarse)")
 
     def ms(data: np.ndarray, label: str) -> Scene:
-        return fine.replace(data=np.einsum("kb,brc->krc", matrix, data), bands=names, name=f"{cube.name} MS {label}")
+        return fine.replace(data=spectral_degrade(data, matrix).astype(np.float32), bands=names,
+                            name=f"{cube.name} MS {label}")
 
     task = STSFTask(hs=hs, ms=ms(t1, "t1"), ms_target=ms(t2, "t2 (simulated)"), ratio=float(ratio), srf=matrix)
-    return task, fine.replace(data=t2, name=f"{cube.name} HS t2 (simulated)")
+    return SimulatedSTSF(task=task, t1=fine.replace(data=t1.astype(np.float32), name=f"{cube.name} HS t1"),
+                         t2=fine.replace(data=t2.astype(np.float32), name=f"{cube.name} HS t2 (simulated)"),
+                         patch=patch)
+

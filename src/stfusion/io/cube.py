@@ -175,3 +175,26 @@ def read_cube(
         bands=None if wavelengths is None else tuple(f"{w:g}" for w in wavelengths),
         name=name if name is not None else p.name,
     )
+
+
+CUBE_SUFFIXES = (".mat", ".npy")
+
+
+def read_image(path: str | os.PathLike[str], *, wavelengths: Sequence[float] | None = None, **kw: Any) -> Scene:
+    """An HS or MS image from a ``.mat``/``.npy`` cube (`read_cube`) or a raster (`read_scene`, e.g. GeoTIFF).
+
+    ``wavelengths`` (nm) name the bands; raster band descriptions that are numbers are kept as
+    wavelengths. Other keywords go to the reader.
+    """
+    from .read import read_scene
+
+    p = Path(path)
+    if p.suffix.lower() in CUBE_SUFFIXES:
+        return read_cube(p, wavelengths=wavelengths, **kw)
+    scene = read_scene(p, **kw)
+    if wavelengths is not None:
+        if len(wavelengths) != scene.count:
+            raise ShapeMismatchError(f"{len(wavelengths)} wavelengths given for the {scene.count} bands of {p}; "
+                                     "give one per band")
+        scene = scene.replace(bands=tuple(f"{w:g}" for w in wavelengths))
+    return scene

@@ -135,6 +135,14 @@ def _common_name(description: str | None) -> str | None:
     return word.group() if word and word.group() in COMMON_NAMES else None
 
 
+def _wavelength(description: str | None) -> str | None:
+    """A band description that is a number (a hyperspectral band's wavelength, e.g. ``'550.5'``), else None."""
+    try:
+        return f"{float(description):g}" if description and float(description) > 0 else None
+    except ValueError:
+        return None
+
+
 def _names(
     src: Any, idx: list[int], bands: Sequence[str] | None, sensor: str | None
 ) -> tuple[str, ...] | None:
@@ -143,6 +151,9 @@ def _names(
     described = [_common_name(src.descriptions[i - 1]) for i in idx]
     if all(described) and len(set(described)) == len(described):
         return tuple(described)  # type: ignore[arg-type]
+    wavelengths = [_wavelength(src.descriptions[i - 1]) for i in idx]
+    if all(wavelengths):
+        return tuple(wavelengths)  # type: ignore[arg-type]
     if sensor is not None:
         layout = sensor_layout(sensor, src.count)
         if layout is None:

@@ -56,20 +56,53 @@ class NetInfo:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-class FusionNet(nn.Module):
-    """Base class: ``forward(coarse, fine_refs, coarse_refs) -> fine prediction``.
-
-    Subclasses set ``info`` and ``config`` (the builder's keyword arguments, so a checkpoint can
-    rebuild the network) and may override `loss` (default: masked MSE of one-reference
-    predictions) and `pretrain` (for a frozen feature network trained before the fusion net).
-    """
+class TrainableNet(nn.Module):
+    """What the training loop (`fit.train_loop`) and checkpoints need of a network: ``name``,
+    ``config`` (the builder's keyword arguments, so a checkpoint can rebuild it), `loss`,
+    `optimisers` and `training_step`."""
 
     name = "net"
-    info = NetInfo()
 
     def __init__(self, **config: Any) -> None:
         super().__init__()
         self.config = dict(config)
+
+    def loss(self, batch: Any) -> tuple[Tensor, dict[str, float]]:
+        """The training loss on ``batch`` and its named parts (floats, for the log)."""
+        raise NotImplementedError
+
+    def optimisers(self, lr: float) -> dict[str, torch.optim.Optimizer]:
+        """The optimisers `training_step` uses; "net" is the one the learning-rate schedule follows."""
+        return {"net": torch.optim.Adam(self.fusion_parameters(), lr=lr, weight_decay=1e-6)}
+
+    def training_step(self, batch: Any, opts: dict[str, torch.optim.Optimizer], precision: "Precision") -> dict[str, float]:
+        """One optimiser step on ``batch``; returns the named loss parts."""
+        opt = opts["net"]
+        opt.zero_grad(set_to_none=True)
+        with precision.autocast():
+            loss, parts = self.loss(batch)
+        precision.step(loss, opt)
+        return parts
+
+    def fusion_parameters(self) -> list[nn.Parameter]:
+        """The parameters the main optimiser trains (frozen loss networks and discriminators excluded)."""
+        skip = {id(p) for m in self.frozen_modules() for p in m.parameters()}
+        return [p for p in self.parameters() if id(p) not in skip and p.requires_grad]
+
+    def frozen_modules(self) -> list[nn.Module]:
+        """Sub-modules not trained by the main optimiser (loss networks, discriminators)."""
+        return []
+
+
+class FusionNet(TrainableNet):
+    """Base class of the STF networks: ``forward(coarse, fine_refs, coarse_refs) -> fine prediction``.
+
+    Subclasses set ``info`` and ``config`` and may override `loss` (default: masked MSE of
+    one-reference predictions) and `pretrain` (for a frozen feature network trained before the
+    fusion net).
+    """
+
+    info = NetInfo()
 
     def forward(self, coarse: Tensor, fine_refs: Sequence[Tensor], coarse_refs: Sequence[Tensor]) -> Tensor:
         raise NotImplementedError
@@ -80,33 +113,11 @@ class FusionNet(nn.Module):
         mse = masked_mse(pred, batch.fine, batch.mask)
         return mse, {"mse": float(mse.detach())}
 
-    def optimisers(self, lr: float) -> dict[str, torch.optim.Optimizer]:
-        """The optimisers `training_step` uses; "net" is the one the learning-rate schedule follows."""
-        return {"net": torch.optim.Adam(self.fusion_parameters(), lr=lr, weight_decay=1e-6)}
-
-    def training_step(self, batch: Batch, opts: dict[str, torch.optim.Optimizer], precision: "Precision") -> dict[str, float]:
-        """One optimiser step on ``batch``; returns the named loss parts."""
-        opt = opts["net"]
-        opt.zero_grad(set_to_none=True)
-        with precision.autocast():
-            loss, parts = self.loss(batch)
-        precision.step(loss, opt)
-        return parts
-
     def pretrain(self, sample: Any, steps: int, *, seed: int, progress: bool) -> None:
         """Train what the loss needs before the fusion net (nothing by default).
 
         ``sample(batch_size)`` returns fine patches (N, C, P, P) and masks (N, 1, P, P).
         """
-
-    def fusion_parameters(self) -> list[nn.Parameter]:
-        """The parameters the main optimiser trains (frozen loss networks and discriminators excluded)."""
-        skip = {id(p) for m in self.frozen_modules() for p in m.parameters()}
-        return [p for p in self.parameters() if id(p) not in skip and p.requires_grad]
-
-    def frozen_modules(self) -> list[nn.Module]:
-        """Sub-modules not trained by the main optimiser (loss networks, discriminators)."""
-        return []
 
 
 class Precision:

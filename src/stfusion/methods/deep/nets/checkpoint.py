@@ -20,13 +20,13 @@ import torch
 
 from stfusion.core.errors import CheckpointError
 
-from .base import FusionNet
+from .base import TrainableNet
 
 RATIO_TOLERANCE = 0.25
 SCALE_TOLERANCE = 10.0
 
 
-def save_checkpoint(net: FusionNet, card: Mapping[str, Any], path: str | os.PathLike[str]) -> Path:
+def save_checkpoint(net: TrainableNet, card: Mapping[str, Any], path: str | os.PathLike[str]) -> Path:
     """Write ``net``'s weights and ``card`` to ``path`` (and the card to ``path.json``), atomically."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -47,8 +47,8 @@ def save_checkpoint(net: FusionNet, card: Mapping[str, Any], path: str | os.Path
     return path
 
 
-def load_checkpoint(path: str | os.PathLike[str], builders: Mapping[str, Callable[..., FusionNet]],
-                    method: str | None = None) -> tuple[FusionNet, dict[str, Any]]:
+def load_checkpoint(path: str | os.PathLike[str], builders: Mapping[str, Callable[..., TrainableNet]],
+                    method: str | None = None) -> tuple[TrainableNet, dict[str, Any]]:
     """The network and card saved at ``path``; ``method`` (if given) must be the one it holds."""
     path = Path(path)
     if not path.is_file():

@@ -18,20 +18,20 @@ channels, and take its deepest features). MS-SSIM is `losses.ms_ssim`.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Sequence
 
 import torch
 from torch import Tensor, nn
 
-from .base import Batch, FusionNet, NetInfo, masked_mse
-from .losses import FeatureAutoEncoder, fill_invalid, freeze, ms_ssim, pretrain_autoencoder
+from .base import Batch, NetInfo, masked_mse
+from .losses import FeatureAutoEncoder, FeatureLossNet, fill_invalid, freeze, ms_ssim
 
 
 def _conv3(cin: int, cout: int) -> nn.Sequential:
     return nn.Sequential(nn.ReplicationPad2d(1), nn.Conv2d(cin, cout, 3))
 
 
-class Edcstfn(FusionNet):
+class Edcstfn(FeatureLossNet):
     """See the module docstring; build with `edcstfn`."""
 
     name = "edcstfn"
@@ -83,20 +83,6 @@ class Edcstfn(FusionNet):
         n = len(batch.fine_refs)
         return total / n, {k: v / n for k, v in parts.items()}
 
-    def pretrain(self, sample: Any, steps: int, *, seed: int, progress: bool) -> None:
-        """Train the feature autoencoder on fine patches, then freeze it."""
-        torch.manual_seed(seed)
-        for p in self.feature_net.parameters():
-            p.requires_grad_(True)
-        pretrain_autoencoder(self.feature_net, sample, steps, progress=progress)
-
-    def frozen_modules(self) -> list[nn.Module]:
-        return [self.feature_net]
-
-    def train(self, mode: bool = True) -> "Edcstfn":
-        super().train(mode)
-        self.feature_net.eval()
-        return self
 
 
 def edcstfn(bands: int, *, alpha: float = 0.8) -> Edcstfn:

@@ -15,7 +15,7 @@ import csv
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 import torch
@@ -24,7 +24,7 @@ from stfusion.core.errors import InputError
 from stfusion.core.params.deep import DeepParams
 from stfusion.core.training import DatedStack
 
-from .base import FusionNet, Precision, masked_mse
+from .base import FusionNet, Precision, TrainableNet, masked_mse
 from .sampling import PatchSampler, split_stacks, validation_batches
 
 
@@ -81,8 +81,6 @@ def fit(net: FusionNet, stacks: Sequence[DatedStack], params: DeepParams, *, ste
     ``steps`` overrides ``params.steps`` (for a pretraining phase); ``pretrain=False`` skips the
     loss network's pretraining (already done in an earlier phase).
     """
-    from tqdm.auto import tqdm
-
     steps = params.steps if steps is None else steps
     device = device_of(params.device)
     seed_everything(params.seed)
@@ -96,6 +94,23 @@ def fit(net: FusionNet, stacks: Sequence[DatedStack], params: DeepParams, *, ste
     if pretrain and params.pretrain_steps:
         net.pretrain(lambda n: tuple(t.to(device) for t in sampler.fine(n)), params.pretrain_steps,
                      seed=params.seed, progress=progress)
+    return train_loop(net, lambda: sampler.draw(params.batch).to(device),
+                      (lambda: validate(net, val, device)) if val else None, params, steps=steps, log=log,
+                      progress=progress, desc=desc or f"training {net.name}", validation_kind=split.how)
+
+
+def train_loop(net: TrainableNet, draw: Callable[[], object], validation: Callable[[], float] | None,
+               params: DeepParams, *, steps: int, log: Path | None, progress: bool, desc: str,
+               validation_kind: str = "") -> FitResult:
+    """The optimisation loop shared by every deep method (see the module docstring).
+
+    ``net`` has ``optimisers(lr)`` and ``training_step(batch, opts, precision) -> loss parts``;
+    ``draw()`` gives the next training batch on the device; ``validation()`` the validation MSE
+    (None: the training MSE of the step is used).
+    """
+    from tqdm.auto import tqdm
+
+    device = device_of(params.device)
     opts = net.optimisers(params.lr)
     schedule = torch.optim.lr_scheduler.ReduceLROnPlateau(opts["net"], factor=0.5, patience=2)
     precision = Precision(device)
@@ -106,12 +121,12 @@ def fit(net: FusionNet, stacks: Sequence[DatedStack], params: DeepParams, *, ste
     if log is not None:
         handle = open(log, "w", newline="")
     try:
-        bar = tqdm(range(1, steps + 1), desc=desc or f"training {net.name}", disable=not progress)
+        bar = tqdm(range(1, steps + 1), desc=desc, disable=not progress)
         for step in bar:
-            parts = net.training_step(sampler.draw(params.batch).to(device), opts, precision)
+            parts = net.training_step(draw(), opts, precision)
             row: dict[str, float] = {"step": step, "lr": opts["net"].param_groups[0]["lr"], **parts}
             if step % params.val_every == 0 or step == steps:
-                v = validate(net, val, device) if val else float(parts.get("mse", 0.0))
+                v = validation() if validation is not None else float(parts.get("mse", 0.0))
                 row["val_mse"] = v
                 schedule.step(v)
                 if v < best:
@@ -135,4 +150,4 @@ def fit(net: FusionNet, stacks: Sequence[DatedStack], params: DeepParams, *, ste
     if best_state is not None:
         net.load_state_dict(best_state)
     net.eval()
-    return FitResult(len(history), best, best_step, split.how, time.perf_counter() - start, history)
+    return FitResult(len(history), best, best_step, validation_kind, time.perf_counter() - start, history)

@@ -26,15 +26,15 @@ Each step updates D on the detached prediction, then G, as the authors' loop doe
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Sequence
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.nn.utils.parametrizations import spectral_norm
 
-from .base import Batch, FusionNet, NetInfo, Precision, masked_mse
-from .losses import FeatureAutoEncoder, fill_invalid, freeze, ms_ssim, pretrain_autoencoder
+from .base import Batch, NetInfo, Precision, masked_mse
+from .losses import FeatureAutoEncoder, FeatureLossNet, fill_invalid, freeze, ms_ssim
 from .switchnorm import SwitchNorm2d
 
 SLOPE = 0.01
@@ -120,7 +120,7 @@ class Discriminator(nn.Module):
         return torch.stack(scores).mean(0)
 
 
-class Ganstfm(FusionNet):
+class Ganstfm(FeatureLossNet):
     """See the module docstring; build with `ganstfm`."""
 
     name = "ganstfm"
@@ -174,20 +174,8 @@ class Ganstfm(FusionNet):
         precision.step(g_loss, opts["net"])
         return {**parts, "d_loss": float(d_loss.detach()), "g_adv": float(g_adv.detach())}
 
-    def pretrain(self, sample: Any, steps: int, *, seed: int, progress: bool) -> None:
-        """Train the feature autoencoder on fine patches, then freeze it."""
-        torch.manual_seed(seed)
-        for p in self.feature_net.parameters():
-            p.requires_grad_(True)
-        pretrain_autoencoder(self.feature_net, sample, steps, progress=progress)
-
     def frozen_modules(self) -> list[nn.Module]:
         return [self.feature_net, self.discriminator]
-
-    def train(self, mode: bool = True) -> "Ganstfm":
-        super().train(mode)
-        self.feature_net.eval()
-        return self
 
 
 def ganstfm(bands: int, *, adv_weight: float = 1e-3) -> Ganstfm:

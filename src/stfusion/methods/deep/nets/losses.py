@@ -18,6 +18,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from .base import FusionNet
+
 MS_SSIM_WEIGHTS = (0.0448, 0.2856, 0.3001, 0.2363, 0.1333)
 WINDOW = 11
 
@@ -141,3 +143,25 @@ def freeze(module: nn.Module) -> None:
     module.eval()
     for p in module.parameters():
         p.requires_grad_(False)
+
+
+class FeatureLossNet(FusionNet):
+    """A fusion net whose loss uses the frozen encoder of ``self.feature_net`` (a `FeatureAutoEncoder`):
+    `pretrain` trains the autoencoder on fine patches and freezes it; it stays in evaluation mode."""
+
+    feature_net: FeatureAutoEncoder
+
+    def pretrain(self, sample: Callable[[int], tuple[Tensor, Tensor]], steps: int, *, seed: int, progress: bool) -> None:
+        """Train the feature autoencoder on fine patches, then freeze it."""
+        torch.manual_seed(seed)
+        for p in self.feature_net.parameters():
+            p.requires_grad_(True)
+        pretrain_autoencoder(self.feature_net, sample, steps, progress=progress)
+
+    def frozen_modules(self) -> list[nn.Module]:
+        return [self.feature_net]
+
+    def train(self, mode: bool = True) -> "FeatureLossNet":
+        super().train(mode)
+        self.feature_net.eval()
+        return self

@@ -1,0 +1,83 @@
+"""Parameters of the spatial-temporal-spectral fusion (STSF) methods."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .deep import DeepParams
+
+FUSERS = ("gsa", "cnmf")
+
+
+@dataclass(frozen=True)
+class BicubicParams:
+    """`bicubic`: the coarse HS image upsampled by cubic convolution (Keys 1981, a = -0.5); no parameters."""
+
+
+@dataclass(frozen=True)
+class GsaParams:
+    """`gsa`: Gram-Schmidt adaptive hypersharpening (Aiazzi et al. 2007; Selva et al. 2015).
+
+    ``psf_fwhm``: FWHM in fine pixels of the Gaussian PSF that degrades MS to the HS grid
+    (default: the ratio, as in the simulator).
+    """
+
+    psf_fwhm: float | None = None
+
+
+@dataclass(frozen=True)
+class CnmfParams:
+    """`cnmf`: coupled non-negative matrix factorisation (Yokoya, Yairi & Iwasaki 2012).
+
+    ``endmembers``: number of endmembers (VCA initialisation); ``inner``: multiplicative-update
+    iterations per unmixing step (``init_inner`` for the first HS and MS steps); ``outer``: coupled
+    iterations at most, stopping when the relative change of both residuals is below ``tol``;
+    ``delta``: weight of the sum-to-one row; ``psf_fwhm`` as for `gsa`.
+    """
+
+    endmembers: int = 20
+    init_inner: int = 200
+    inner: int = 100
+    outer: int = 5
+    tol: float = 1e-2
+    delta: float = 0.15
+    psf_fwhm: float | None = None
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class CascadeParams:
+    """`cascade`: fuse at t1 with ``fuser`` ("gsa" or "cnmf", default parameters), then add the
+    MS change regressed onto the HS bands (least squares with an intercept on the HS grid)."""
+
+    fuser: str = "gsa"
+    psf_fwhm: float | None = None
+
+
+@dataclass(frozen=True)
+class DcstsfParams(DeepParams):
+    """`dcstsf`: DC-STSF (Meng et al. 2025) as documented in docs/methods/stsf.md.
+
+    ``stages`` K of alternating projection; ``width`` feature channels; ``blocks`` residual blocks
+    per unit; ``seu`` / ``ecu`` / ``sftn`` / ``insertion`` switch the units and the difference-image insertion (ablation); ``lambda_t1``, ``lambda_sam``,
+    ``lambda_ms``: weights of the t1 L1 loss, the t2 SAM loss and the MS-consistency loss;
+    ``psf_fwhm`` as for `gsa`; ``changes``: simulated second dates per training step (Wald protocol).
+    """
+
+    steps: int = 300
+    batch: int = 4
+    patch: int = 24
+    lr: float = 1e-3
+    val_every: int = 50
+    patience: int = 6
+    stages: int = 3
+    width: int = 32
+    blocks: int = 2
+    seu: bool = True
+    ecu: bool = True
+    sftn: bool = True
+    insertion: bool = True
+    lambda_t1: float = 0.5
+    lambda_sam: float = 0.1
+    lambda_ms: float = 0.1
+    psf_fwhm: float | None = None

@@ -1,0 +1,37 @@
+"""`cascade`: the two-step STSF baseline: fuse at t1, then add the MS change mapped to the HS bands.
+
+1. ``Z1 = fuser(H1, M1)`` with `gsa` or `cnmf` (their defaults);
+2. ``Z2 = Z1 + C (M2 - M1)``, where C (HS bands x MS bands) is the least-squares regression of
+   the HS image on the MS image degraded to the HS grid at t1 (with an intercept, which cancels
+   in the difference). A linear, per-pixel mapping of the MS change: it cannot see a change that
+   the MS bands do not resolve spectrally.
+
+Without ``ms_target`` the result is ``Z1``.
+"""
+
+from __future__ import annotations
+
+from stfusion.core.errors import UnknownParameterError
+from stfusion.core.params.stsf import FUSERS, CascadeParams, CnmfParams
+from stfusion.core.scene import Scene
+from stfusion.core.task import STSFTask
+
+from .cnmf import factorise
+from .gsa import hypersharpen
+from .stsf_ops import apply_regression, output_scene, prepare, regress_bands, srf_of
+
+
+def predict(task: STSFTask, params: CascadeParams) -> Scene:
+    """Two-step fusion of ``task`` (see the module docstring)."""
+    if params.fuser not in FUSERS:
+        raise UnknownParameterError(f"cascade fuser {params.fuser!r} is unknown; use one of: {', '.join(FUSERS)}")
+    x = prepare(task, params.psf_fwhm)
+    if params.fuser == "gsa":
+        z1 = hypersharpen(x, x.ms)
+    else:
+        z1 = factorise(x, x.ms, srf_of(task, x), CnmfParams(psf_fwhm=params.psf_fwhm))
+    if x.ms_target is None:
+        return output_scene(task, z1, x.mask, "cascade")
+    coef = regress_bands(x.hs, x.degrade(x.ms))
+    z2 = z1 + apply_regression(coef, x.ms_target - x.ms, intercept=False)
+    return output_scene(task, z2, x.mask, "cascade")

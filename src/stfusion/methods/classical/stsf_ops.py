@@ -1,0 +1,131 @@
+"""Operations shared by the STSF methods: cubic upsampling, the MS image on the HS grid, the
+spectral response (known or estimated), and the output scene.
+
+Grid convention (`stfusion.core.observation`): coarse pixel i is centred on fine pixel
+``i * ratio + ratio // 2``. Inputs are cropped to whole coarse blocks; the output covers the
+cropped MS grid.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.optimize import nnls
+
+from stfusion.core.observation import psf_kernel, spatial_degrade
+from stfusion.core.scene import Scene
+from stfusion.core.task import STSFTask
+
+
+def _keys(t: np.ndarray, a: float = -0.5) -> np.ndarray:
+    t = np.abs(t)
+    return np.where(t <= 1, (a + 2) * t**3 - (a + 3) * t**2 + 1,
+                    np.where(t < 2, a * t**3 - 5 * a * t**2 + 8 * a * t - 4 * a, 0.0))
+
+
+def cubic_matrix(n_coarse: int, ratio: int) -> sp.csr_matrix:
+    """(n_coarse * ratio, n_coarse) sparse cubic-convolution interpolation (Keys, a = -0.5), reflected borders."""
+    n_fine = n_coarse * ratio
+    pos = (np.arange(n_fine) - ratio // 2) / ratio  # fine pixel centres in coarse pixel units
+    base = np.floor(pos).astype(int)
+    rows, cols, vals = [], [], []
+    for off in (-1, 0, 1, 2):
+        j = base + off
+        w = _keys(pos - j)
+        j = np.abs(j)
+        j = np.where(j >= n_coarse, 2 * n_coarse - 2 - j, j) if n_coarse > 1 else np.zeros_like(j)
+        rows.append(np.arange(n_fine))
+        cols.append(np.clip(j, 0, n_coarse - 1))
+        vals.append(w)
+    m = sp.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(n_fine, n_coarse))
+    m.sum_duplicates()
+    return m
+
+
+def upsample(cube: np.ndarray, ratio: int) -> np.ndarray:
+    """Cubic-convolution upsampling of a (bands, rows, cols) cube by ``ratio`` (rows then columns)."""
+    b, r, c = cube.shape
+    mr, mc = cubic_matrix(r, ratio), cubic_matrix(c, ratio)
+    out = np.empty((b, r * ratio, c * ratio), dtype=np.float64)
+    for k in range(b):
+        out[k] = (mc @ (mr @ cube[k]).T).T
+    return out
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """The arrays of an STSF task on whole coarse blocks (float64, invalid pixels filled by band means)."""
+
+    hs: np.ndarray  # (B, r, c)
+    ms: np.ndarray  # (b, r * ratio, c * ratio)
+    ms_target: np.ndarray | None
+    mask: np.ndarray  # fine-grid validity of the output
+    ratio: int
+    kernel: np.ndarray
+
+    def degrade(self, fine: np.ndarray) -> np.ndarray:
+        """A fine-grid cube seen by the HS sensor (the observation model)."""
+        return spatial_degrade(fine, self.ratio, self.kernel)
+
+
+def _filled(scene: Scene, rows: int, cols: int) -> tuple[np.ndarray, np.ndarray]:
+    data = np.asarray(scene.data, dtype=np.float64)[:, :rows, :cols].copy()
+    mask = np.asarray(scene.mask)[:rows, :cols]
+    if not mask.all():
+        means = np.array([band[mask].mean() for band in data])
+        data[:, ~mask] = means[:, None]
+    return data, mask
+
+
+def prepare(task: STSFTask, psf_fwhm: float | None) -> Inputs:
+    """The task's arrays cropped to whole coarse blocks, with invalid pixels filled and the output mask."""
+    ratio = int(round(task.ratio))
+    r, c = min(task.hs.height, task.ms.height // ratio), min(task.hs.width, task.ms.width // ratio)
+    hs, hs_mask = _filled(task.hs, r, c)
+    ms, ms_mask = _filled(task.ms, r * ratio, c * ratio)
+    mask = ms_mask & np.repeat(np.repeat(hs_mask, ratio, 0), ratio, 1)
+    target = None
+    if task.ms_target is not None:
+        target, target_mask = _filled(task.ms_target, r * ratio, c * ratio)
+        mask &= target_mask
+    return Inputs(hs, ms, target, mask, ratio, psf_kernel(ratio, psf_fwhm))
+
+
+def estimate_srf(hs: np.ndarray, ms_low: np.ndarray) -> np.ndarray:
+    """The (ms bands, hs bands) response that best maps the HS pixels to the MS pixels degraded to
+    the HS grid: non-negative least squares per MS band, rows normalised to sum to 1."""
+    x = hs.reshape(hs.shape[0], -1).T
+    rows = []
+    for band in ms_low.reshape(ms_low.shape[0], -1):
+        w, _ = nnls(x, band)
+        rows.append(w / w.sum() if w.sum() > 0 else np.full(x.shape[1], 1.0 / x.shape[1]))
+    return np.array(rows)
+
+
+def srf_of(task: STSFTask, inputs: Inputs) -> np.ndarray:
+    """The task's spectral response matrix, or one estimated from the data (`estimate_srf`)."""
+    if task.srf is not None:
+        return np.asarray(task.srf, dtype=np.float64)
+    return estimate_srf(inputs.hs, inputs.degrade(inputs.ms))
+
+
+def regress_bands(y: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Least-squares coefficients (y bands, x bands + 1) of ``y ≈ C [x; 1]`` over pixels."""
+    xs = np.vstack([x.reshape(x.shape[0], -1), np.ones((1, x[0].size))])
+    coef, *_ = np.linalg.lstsq(xs.T, y.reshape(y.shape[0], -1).T, rcond=None)
+    return coef.T
+
+
+def apply_regression(coef: np.ndarray, x: np.ndarray, *, intercept: bool = True) -> np.ndarray:
+    """``C [x; 1]`` (or ``C[:, :-1] x`` without the intercept) for a (bands, rows, cols) ``x``."""
+    out = np.einsum("kb,brc->krc", coef[:, :-1], x)
+    return out + coef[:, -1][:, None, None] if intercept else out
+
+
+def output_scene(task: STSFTask, data: np.ndarray, mask: np.ndarray, name: str) -> Scene:
+    """The fused fine HS image on the (cropped) MS grid of the prediction date, with the HS band names."""
+    ref = task.ms_target if task.ms_target is not None else task.ms
+    rows, cols = data.shape[1:]
+    return ref.replace(data=data[:, :rows, :cols].astype(np.float32), mask=mask, bands=task.hs.bands, name=name)

@@ -1,0 +1,105 @@
+"""DC-STSF: shapes, the physics start, the loss, checkpoints, and --fit on a tiny cube."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from stsf_fixtures import tiny_stsf  # noqa: E402
+
+from stfusion.core import predict_stsf  # noqa: E402
+from stfusion.core.errors import CheckpointError, UnknownParameterError  # noqa: E402
+from stfusion.core.params.stsf import DcstsfParams  # noqa: E402
+from stfusion.methods.classical.stsf_ops import prepare, regress_bands, srf_of  # noqa: E402
+from stfusion.methods.deep.stsf_run import build, train  # noqa: E402
+from stfusion.methods.deep.nets.stsf_wald import WaldSet, random_change  # noqa: E402
+
+TINY = {"steps": 12, "batch": 2, "patch": 16, "width": 8, "blocks": 1, "stages": 2, "val_every": 4}
+
+
+def _net(sim, **over):
+    params = DcstsfParams(**{**TINY, **over})
+    x = prepare(sim.task, None)
+    net = build(x, params)
+    net.initialise(srf_of(sim.task, x), x.kernel, regress_bands(x.hs, x.degrade(x.ms)))
+    return net, x, params
+
+
+@pytest.mark.parametrize("over", [{}, {"seu": False}, {"ecu": False}, {"sftn": False, "insertion": False}, {"stages": 1}])
+def test_shapes_and_switches(over):
+    sim = tiny_stsf()
+    net, x, _ = _net(sim, **over)
+    hs, ms = torch.tensor(x.hs[None], dtype=torch.float32), torch.tensor(x.ms[None], dtype=torch.float32)
+    z1, z2 = net(hs, ms, ms + 0.01)
+    assert z1.shape == z2.shape == (1, x.hs.shape[0], *x.ms.shape[1:])
+    z1, none = net(hs, ms)
+    assert none is None
+    with pytest.raises(ValueError, match="must be hs"):
+        net(hs, ms[..., :-3])
+
+
+def test_untrained_network_is_alternating_back_projection_plus_the_linear_change():
+    sim = tiny_stsf()
+    net, x, _ = _net(sim)
+    hs, ms1, ms2 = (torch.tensor(a[None], dtype=torch.float32) for a in (x.hs, x.ms, x.ms_target))
+    with torch.no_grad():
+        z1, z2 = net(hs, ms1, ms2)
+        # the back-projection reduces both observation residuals from the bicubic start
+        z0 = net.upsample(hs)
+        err = lambda z: (float((ms1 - net.spectral(z)).abs().mean()), float((hs - net.degrade(z)).abs().mean()))  # noqa: E731
+        assert err(z1)[0] < 0.5 * err(z0)[0]
+        # with the change-attention near zero, TVE starts as Z1 + S (M2 - M1)
+        linear = z1 + net.change(ms2 - ms1)
+        assert float((z2 - linear).abs().max()) < 0.1 * float(linear.abs().max())
+
+
+def test_random_change_is_seeded_and_changes_the_cube():
+    z = tiny_stsf().t1.data.astype(np.float64)
+    pool = z.reshape(z.shape[0], -1)
+    a = random_change(z, np.random.default_rng(1), pool)
+    b = random_change(z, np.random.default_rng(1), pool)
+    assert np.array_equal(a, b) and not np.allclose(a, z) and (a >= 0).all()
+
+
+def test_loss_decreases_on_a_fixed_batch():
+    sim = tiny_stsf()
+    torch.manual_seed(0)
+    net, x, _ = _net(sim)
+    data = WaldSet.from_inputs(x, srf_of(sim.task, x))
+    batch = data.sample(2, 16, np.random.default_rng(0))
+    opt = torch.optim.Adam(net.parameters(), lr=1e-3)
+    first = None
+    for _ in range(80):
+        opt.zero_grad()
+        loss, _ = net.loss(batch)
+        loss.backward()
+        opt.step()
+        first = float(loss.detach()) if first is None else first
+    assert float(net.loss(batch)[0].detach()) < 0.7 * first
+
+
+def test_checkpoint_round_trip_and_refusals(tmp_path):
+    sim = tiny_stsf()
+    ckpt = tmp_path / "dc.pt"
+    card = train(sim.task, DcstsfParams(**TINY), ckpt, progress=False)
+    assert card["ratio"] == 3 and card["validation"]["steps_run"] >= 1 and (tmp_path / "dc.pt.json").is_file()
+    a = predict_stsf("dcstsf", sim.task, checkpoint=str(ckpt))
+    b = predict_stsf("dcstsf", sim.task, checkpoint=str(ckpt))
+    assert np.array_equal(a.data, b.data) and a.shape == sim.t2.shape
+    t1 = predict_stsf("dcstsf", sim.task_t1, checkpoint=str(ckpt))
+    assert t1.shape == sim.t1.shape and not np.allclose(t1.data, a.data)
+    other = tiny_stsf()
+    fewer = type(sim.task)(hs=other.task.hs.select_bands(range(12)), ms=other.task.ms, ratio=3.0)
+    with pytest.raises(CheckpointError, match="16 HS bands but the input has 12"):
+        predict_stsf("dcstsf", fewer, checkpoint=str(ckpt))
+    with pytest.raises(UnknownParameterError, match="fit=true"):
+        predict_stsf("dcstsf", sim.task)
+
+
+def test_fit_is_seeded():
+    sim = tiny_stsf()
+    a = predict_stsf("dcstsf", sim.task, fit=True, **TINY)
+    b = predict_stsf("dcstsf", sim.task, fit=True, **TINY)
+    assert np.allclose(a.data, b.data, atol=1e-6)
