@@ -21,8 +21,8 @@ ALLOWED = {
     "cli": {"core", "io", "data", "metrics", "methods", "embed", "parallel", "bench"},
 }
 HEAVY = ("torch", "matplotlib", "distributed", "dask.distributed")
-TORCH_PACKAGE = ("methods", "deep", "nets")
-"""The PyTorch networks: torch at module level is allowed here, and this package is imported
+TORCH_PACKAGES = (("methods", "deep", "nets"), ("embed", "nets"))
+"""The PyTorch networks: torch at module level is allowed here, and these packages are imported
 only inside functions everywhere else (so the registry and CLI work without torch)."""
 
 
@@ -80,11 +80,12 @@ def test_layer_imports(path: Path):
         parts = name.split(".")
         if parts[0] == "stfusion" and len(parts) > 1 and parts[1] in ALLOWED and parts[1] != part:
             assert parts[1] in ALLOWED[part], f"{path.name}:{line} ({part}) imports stfusion.{parts[1]}"
-        in_nets = path.relative_to(PACKAGE).parts[:3] == TORCH_PACKAGE
+        rel = path.relative_to(PACKAGE).parts
+        in_nets = any(rel[:len(t)] == t for t in TORCH_PACKAGES)
         if top and not (in_nets and (name == "torch" or name.startswith("torch."))):
             assert not _heavy(name), f"{path.name}:{line} imports {name} at module level"
         if top and not in_nets:
-            assert not name.startswith("stfusion.methods.deep.nets"), \
+            assert not any(name.startswith("stfusion." + ".".join(t)) for t in TORCH_PACKAGES), \
                 f"{path.name}:{line} imports the torch networks at module level"
 
 
