@@ -12,11 +12,13 @@ import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 import rasterio
 from rasterio.errors import RasterioError
 
+from stfusion.core.dpixel import DPixels, SensorSeries
 from stfusion.core.errors import FileFormatError, UnknownParameterError
 from stfusion.core.scene import Transform
 
@@ -311,3 +313,20 @@ def load_ts_fusets_field(root: Path) -> FieldSeries:
     )
     mogpr = _read_mogpr(dataset_file(d, "mogpr_input.csv"))
     return FieldSeries(s2, mogpr, s2.description + "; S1 RVI / S2 NDVI table for MOGPR", FUSETS_CITATION)
+
+
+def image_series_dpixels(series: ImageSeries, channels: Sequence[str] | None = None, sensor: str = "s2") -> DPixels:
+    """The d-pixels of an image series (one sensor ``sensor`` with ``channels``, default all).
+
+    Days are counted from 1 January of the first year, so a series longer than a year keeps its
+    order (TESSERA itself embeds one calendar year, where this is the day of year).
+    """
+    names = tuple(channels or series.channels)
+    idx = [_index(series.channels, c) for c in names]
+    t, rows, cols = series.values.shape[:3]
+    start = _dt.date(series.times[0].year, 1, 1)
+    doy = np.array([(d - start).days + 1 for d in series.dates])
+    values = np.moveaxis(series.values[..., idx], 0, 2).reshape(rows * cols, t, len(idx))
+    valid = np.moveaxis(series.valid, 0, 2).reshape(rows * cols, t)
+    return DPixels({sensor: SensorSeries(values, valid, doy, names)}, (rows, cols), series.transform, series.crs,
+                   series.name)
