@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from .commands import demo, evaluate, methods, predict
+from .embed import embed
 from .errors import Group
 from .series import series
 from .stsf import stsf
@@ -17,7 +18,7 @@ def cli() -> None:
     """stfusion: spatiotemporal, spatial-temporal-spectral and temporal-embedding fusion of remote-sensing images."""
 
 
-for _command in (methods, predict, train, series, stsf, evaluate, demo):
+for _command in (methods, predict, train, series, stsf, embed, evaluate, demo):
     cli.add_command(_command)
 
 
