@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -77,7 +78,7 @@ def train(method: str, data_dir: Path | None, coarse_dir: Path | None, fine_patt
     _report(spec.name, card, out)
 
 
-def _train_stsf(spec, given: dict[str, str], task, out: Path, log: Path | None) -> None:
+def _train_stsf(spec: Any, given: dict[str, str], task: Any, out: Path, log: Path | None) -> None:
     from ..methods.deep.stsf_run import train as stsf_train
 
     click.echo(f"training {spec.name} on {task.hs.label} ({task.hs.count} bands) and {task.ms.label} "

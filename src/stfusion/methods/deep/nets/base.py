@@ -8,8 +8,9 @@ its input sides must have (`FusionNet.multiple`); the tiler pads to it.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 import torch
 from torch import Tensor, nn
@@ -56,7 +57,7 @@ class NetInfo:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-class TrainableNet(nn.Module):
+class TrainableNet(nn.Module, ABC):
     """What the training loop (`fit.train_loop`) and checkpoints need of a network: ``name``,
     ``config`` (the builder's keyword arguments, so a checkpoint can rebuild it), `loss`,
     `optimisers` and `training_step`."""
@@ -67,9 +68,9 @@ class TrainableNet(nn.Module):
         super().__init__()
         self.config = dict(config)
 
+    @abstractmethod
     def loss(self, batch: Any) -> tuple[Tensor, dict[str, float]]:
         """The training loss on ``batch`` and its named parts (floats, for the log)."""
-        raise NotImplementedError
 
     def optimisers(self, lr: float) -> dict[str, torch.optim.Optimizer]:
         """The optimisers `training_step` uses; "net" is the one the learning-rate schedule follows."""
@@ -97,15 +98,12 @@ class TrainableNet(nn.Module):
 class FusionNet(TrainableNet):
     """Base class of the STF networks: ``forward(coarse, fine_refs, coarse_refs) -> fine prediction``.
 
-    Subclasses set ``info`` and ``config`` and may override `loss` (default: masked MSE of
+    Subclasses implement ``forward``, set ``info`` and ``config``, and may override `loss` (default: masked MSE of
     one-reference predictions) and `pretrain` (for a frozen feature network trained before the
     fusion net).
     """
 
     info = NetInfo()
-
-    def forward(self, coarse: Tensor, fine_refs: Sequence[Tensor], coarse_refs: Sequence[Tensor]) -> Tensor:
-        raise NotImplementedError
 
     def loss(self, batch: Batch) -> tuple[Tensor, dict[str, float]]:
         """The training loss on ``batch`` and its named parts (floats, for the log)."""
