@@ -28,13 +28,15 @@ only inside functions everywhere else (so the registry and CLI work without torc
 
 def _import_time_nodes(tree: ast.Module) -> set[int]:
     """Nodes that run when the module is imported: everything outside function bodies (class
-    bodies, ``try``/``if`` blocks at module level included)."""
+    bodies, ``try``/``if`` blocks at module level included) except ``if TYPE_CHECKING:`` blocks."""
     found: set[int] = set()
 
     def visit(node: ast.AST) -> None:
         found.add(id(node))
         for child in ast.iter_child_nodes(node):
-            if not isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            typing_only = isinstance(child, ast.If) and isinstance(child.test, ast.Name) \
+                and child.test.id == "TYPE_CHECKING"
+            if not isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)) and not typing_only:
                 visit(child)
 
     visit(tree)

@@ -1,4 +1,5 @@
-"""`stfusion embed train | infer | visualize` end to end on the eo-learn NDVI stack (a few steps)."""
+"""`stfusion embed train | infer | visualize` end to end on the eo-learn NDVI stack (a few steps), and
+`stfusion embed probe` on tiny synthetic embedding maps."""
 
 from __future__ import annotations
 
@@ -8,13 +9,16 @@ from click.testing import CliRunner
 
 pytest.importorskip("torch")
 
+import json  # noqa: E402
+import re  # noqa: E402
+
 from stfusion.cli.main import cli  # noqa: E402
-from stfusion.embed.maps import load_npy_pair  # noqa: E402
+from stfusion.embed.maps import load_npy_pair, save_npy_pair  # noqa: E402
+from stfusion.embed.quantise import quantise  # noqa: E402
 from stfusion.io import read_scene  # noqa: E402
 
-pytestmark = pytest.mark.realdata
 
-
+@pytest.mark.realdata
 def test_train_infer_visualize(tmp_path, shared_data, monkeypatch):
     monkeypatch.setenv("STFUSION_DATA", str(shared_data))
     run = CliRunner()
@@ -23,15 +27,118 @@ def test_train_infer_visualize(tmp_path, shared_data, monkeypatch):
                          "--out", str(model)])
     assert r.exit_code == 0 and model.is_file(), r.output
     prefix = tmp_path / "maps" / "eo"
-    r = run.invoke(cli, ["embed", "infer", "--model", str(model), "--dataset", "ts_eolearn_ndvi", "--out", str(prefix)])
+    r = run.invoke(cli, ["embed", "infer", "--model", str(model), "--dataset", "ts_eolearn_ndvi", "--tile", "30",
+                         "--out", str(prefix)])
     assert r.exit_code == 0, r.output
     e = load_npy_pair(prefix)
     assert e.shape == (101, 100, 128) and np.isfinite(e).all()
     tif = read_scene(prefix.with_suffix(".tif"), scale=1.0)
     assert tif.count == 128 and tif.crs and "32633" in tif.crs
+    q = np.load(prefix.with_suffix(".npy"))
+    assert np.array_equal(tif.data, np.moveaxis(q, -1, 0).astype(np.float32)) and tif.mask.all()  # tif = npy values
+    r = run.invoke(cli, ["embed", "infer", "--model", str(model), "--dataset", "ts_eolearn_ndvi", "--out", str(prefix)])
+    assert r.exit_code == 2 and "exists" in r.output  # the pair and the tif are not overwritten silently
     r = run.invoke(cli, ["embed", "visualize", str(prefix.with_suffix(".npy")), "--out", str(tmp_path / "pca.png")])
     assert r.exit_code == 0 and (tmp_path / "pca.png").stat().st_size > 1000, r.output
     r = run.invoke(cli, ["embed", "infer", "--model", str(tmp_path / "none.pt"), "--dataset", "ts_eolearn_ndvi",
                          "--out", str(tmp_path / "x")])
     assert r.exit_code == 2 and "does not exist" in r.output
     assert "stfusion embed train --dataset" in run.invoke(cli, ["embed", "--help"]).output
+
+
+def _synthetic_pair(tmp_path, rows: int = 24, cols: int = 20):
+    """An int8 embedding pair whose first channel separates two classes, and the class labels (0 = no data)."""
+    rng = np.random.default_rng(0)
+    e = rng.standard_normal((rows, cols, 16)).astype(np.float32)
+    labels = np.where(e[..., 0] > 0, 2, 1).astype(np.int16)
+    e[..., 0] *= 4  # a strong signal
+    labels[:3, :3] = 0
+    valid = np.ones((rows, cols), bool)
+    valid[-1, -1] = False  # no data
+    save_npy_pair(*quantise(e, valid), tmp_path / "emb")
+    return tmp_path / "emb.npy", labels
+
+
+def test_probe_classify_and_regress_end_to_end(tmp_path):
+    run = CliRunner()
+    emb, labels = _synthetic_pair(tmp_path)
+    np.save(tmp_path / "lab.npy", labels)
+    out = tmp_path / "probe" / "lin"
+    r = run.invoke(cli, ["embed", "probe", str(emb), "--labels", str(tmp_path / "lab.npy"), "--block", "4",
+                         "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    assert "macro-F1" in r.output and "OA" in r.output
+    metrics = json.loads(out.with_suffix(".json").read_text())
+    assert metrics["accuracy"] > 0.9 and metrics["macro_f1"] > 0.9 and metrics["classes"] == [1, 2]
+    pred = np.load(out.with_suffix(".npy"))
+    assert pred.shape == labels.shape and pred[-1, -1] == metrics["nodata"] == -1 and set(np.unique(pred)) == {-1, 1, 2}
+    assert metrics["train_pixels"] + metrics["test_pixels"] == labels.size - 9 - 1  # class 0 and no-data dropped
+    from cli_rasters import write_tif
+
+    tif_labels = labels.copy()
+    tif_labels[5, :] = 255  # nodata in the GeoTIFF: dropped like class 0
+    write_tif(tmp_path / "lab.tif", tif_labels[None].astype(np.uint8), nodata=255)
+    r = run.invoke(cli, ["embed", "probe", str(emb), "--labels", str(tmp_path / "lab.tif"), "--block", "4",
+                         "--head", "rf", "--fraction", "0.5", "--seed", "1"])
+    assert r.exit_code == 0 and "rf head (classify)" in r.output, r.output
+    train, test = (int(v) for v in re.search(r"(\d+) train / (\d+) test", r.output).groups())
+    assert test == metrics["test_pixels"] - 12 and train < 0.5 * metrics["train_pixels"]  # 12 of row 5 are test
+    write_tif(tmp_path / "two.tif", np.stack([tif_labels, tif_labels]).astype(np.uint8), nodata=255)
+    r = run.invoke(cli, ["embed", "probe", str(emb), "--labels", str(tmp_path / "two.tif")])
+    assert r.exit_code == 2 and "2 bands" in r.output
+    height = (np.load(emb).astype(np.float32)[..., 0] * 0.1 + 3.0).astype(np.float32)
+    np.save(tmp_path / "height.npy", height)
+    r = run.invoke(cli, ["embed", "probe", str(emb), "--labels", str(tmp_path / "height.npy"), "--head", "unet",
+                         "--steps", "3", "--block", "6", "--fraction", "0.5", "--out", str(tmp_path / "u")])
+    assert r.exit_code == 0, r.output
+    assert "RMSE" in r.output and "R²" in r.output
+    m = json.loads((tmp_path / "u.json").read_text())
+    assert m["task"] == "regress" and m["head"] == "unet" and np.isfinite([m["rmse"], m["mae"], m["r2"]]).all()
+    r = run.invoke(cli, ["embed", "probe", str(emb), "--labels", str(tmp_path / "height.npy"), "--task", "regress"])
+    assert r.exit_code == 0 and "linear head (regress)" in r.output and "R²" in r.output, r.output
+    assert "stfusion embed probe maps/eo.npy" in run.invoke(cli, ["embed", "probe", "--help"]).output
+
+
+def test_probe_usage_errors_are_one_line(tmp_path):
+    run = CliRunner()
+    emb, labels = _synthetic_pair(tmp_path)
+    np.save(tmp_path / "small.npy", labels[:10])
+    r = run.invoke(cli, ["embed", "probe", str(emb), "--labels", str(tmp_path / "small.npy"), "--out",
+                         str(tmp_path / "p")])
+    assert r.exit_code == 2 and "labels have shape (10, 20)" in r.output and "(24, 20)" in r.output
+    assert len(r.output.strip().splitlines()) == 1
+    assert not list(tmp_path.glob("p*"))  # nothing written
+    np.save(tmp_path / "lab.npy", labels)
+    r = run.invoke(cli, ["embed", "probe", str(emb), "--labels", str(tmp_path / "lab.npy"), "--head", "unet",
+                         "--task", "classify"])
+    assert r.exit_code == 2 and "regression head" in r.output
+    r = run.invoke(cli, ["embed", "probe", str(emb), "--labels", str(tmp_path / "lab.npy"), "--ignore", "a,b"])
+    assert r.exit_code == 2 and "--ignore" in r.output
+    r = run.invoke(cli, ["embed", "probe", str(tmp_path / "none.npy"), "--labels", str(tmp_path / "lab.npy")])
+    assert r.exit_code == 2 and "cannot read the embedding pair" in r.output
+
+
+def test_train_and_infer_on_a_folder_of_dated_stacks(tmp_path):
+    """The whole chain on a user folder: 4 dated 2-band GeoTIFFs (one with an SCL raster) -> model -> maps."""
+    from cli_rasters import write_tif
+
+    rng = np.random.default_rng(1)
+    stacks = tmp_path / "stacks"
+    stacks.mkdir()
+    for k, day in enumerate(("20210105", "20210301", "20210602", "20210915")):
+        write_tif(stacks / f"S2_{day}.tif", (rng.uniform(0, 0.5, (2, 12, 10)) + 0.1 * k).astype(np.float32))
+    scl = np.full((1, 12, 10), 4, np.uint8)
+    scl[0, :4] = 9  # cloud on the top rows of the second date
+    write_tif(stacks / "S2_20210301_SCL.tif", scl, nodata=255)
+    run = CliRunner()
+    model = tmp_path / "m.pt"
+    r = run.invoke(cli, ["embed", "train", "--dataset", str(stacks), "--steps", "2", "--batch", "8", "--samples", "3",
+                         "--out", str(model)])
+    assert r.exit_code == 0 and model.is_file(), r.output
+    r = run.invoke(cli, ["embed", "infer", "--model", str(model), "--dataset", str(stacks), "--draws", "2",
+                         "--out", str(tmp_path / "e")])
+    assert r.exit_code == 0, r.output
+    e = load_npy_pair(tmp_path / "e")
+    assert e.shape == (12, 10, 128) and np.isfinite(e).all()
+    r = run.invoke(cli, ["embed", "train", "--dataset", "no_such_set", "--out", str(tmp_path / "x.pt")])
+    assert r.exit_code == 2 and "ts_eolearn_ndvi" in r.output and not (tmp_path / "x.pt").exists()

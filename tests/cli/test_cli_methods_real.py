@@ -21,6 +21,9 @@ SETS = {  # set -> (pair stems, target stem, ratio); STARFM gets the pixel size:
     "lgc_flood_simcoarse": ([("Landsat20041126", "MODIS20041126")], "MODIS20041228", "16"),
     "estarfm_3date": ([("tm0524", "modis0524"), ("tm0812", "modis0812")], "modis0711", "15.16"),
 }
+# Smaller settings where the defaults take long; the test compares the CLI with the API, not accuracy.
+QUICK = {"spstfm": {"dict_size": "64", "training_samples": "500", "max_train_iter": "5", "min_train_iter": "2"},
+         "starfm": {"resolution": "30"}}
 
 
 def _run(method: str, name: str, shared_data, out) -> np.ma.MaskedArray:
@@ -30,8 +33,8 @@ def _run(method: str, name: str, shared_data, out) -> np.ma.MaskedArray:
     for fine, coarse in pairs:
         args += ["--pair", str(d / fine), str(d / coarse)]
     args += ["--target", str(d / target), "--out", str(out), "--ratio", ratio]
-    if method == "starfm":
-        args += ["--set", "resolution=30"]
+    for key, value in QUICK.get(method, {}).items():
+        args += ["--set", f"{key}={value}"]
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 0, result.output
     with rasterio.open(out) as dst:
@@ -41,8 +44,7 @@ def _run(method: str, name: str, shared_data, out) -> np.ma.MaskedArray:
 
 def _expected(method: str, name: str, shared_data) -> np.ndarray:
     case = load_case(name, shared_data)
-    params = {"resolution": 30.0} if method == "starfm" else {}
-    pred = predict(method, case.task, **params)
+    pred = predict(method, case.task, **QUICK.get(method, {}))
     return np.ma.masked_array(np.round(np.asarray(pred.data) * 10000), ~np.broadcast_to(pred.mask, pred.shape))
 
 

@@ -1,4 +1,5 @@
-"""`stfusion embed`: train the temporal-embedding model, embed a scene, and draw a PCA false colour."""
+"""`stfusion embed`: train the temporal-embedding model, embed a scene tile by tile, draw a PCA false
+colour, and probe the embeddings with a head on a spatial split."""
 
 from __future__ import annotations
 
@@ -8,14 +9,14 @@ import click
 
 from .options import check_output
 
-SERIES = ("ts_eolearn_ndvi",)
+SOURCE_HELP = ("A built-in series (ts_eolearn_ndvi, ts_fusets_field, ts_presto_algae, ts_presto_fuel) or a folder "
+               "of dated GeoTIFF stacks (one file per date, optional NAME_SCL / NAME_mask rasters).")
 
 
-def _dpixels(dataset: str):
-    from ..data import load_dataset
-    from ..data.ts_sets import image_series_dpixels
+def _dpixels(source: str):
+    from ..data.dpixel_sources import dpixels_of
 
-    return image_series_dpixels(load_dataset(dataset))
+    return dpixels_of(Path(source) if Path(source).is_dir() else source)
 
 
 @click.group()
@@ -26,12 +27,15 @@ def embed() -> None:
     stfusion embed train --dataset ts_eolearn_ndvi --size tiny --steps 300 --out emb.pt
     stfusion embed infer --model emb.pt --dataset ts_eolearn_ndvi --out emb/ts_eolearn_ndvi
     stfusion embed visualize emb/ts_eolearn_ndvi.npy --out pca.png
+    stfusion embed probe emb/ts_eolearn_ndvi.npy --labels lulc.npy --head linear --fraction 0.05
     """
 
 
 @embed.command()
-@click.option("--dataset", type=click.Choice(SERIES), required=True, help="An image time series of ../shared/data.")
+@click.option("--dataset", required=True, help=SOURCE_HELP)
 @click.option("--size", type=click.Choice(["tiny", "small", "v1"]), default="tiny", show_default=True)
+@click.option("--samples", type=click.IntRange(min=1), default=None,
+              help="Observations sampled per view and sensor (default: the size's, 16 for tiny, 40 for v1).")
 @click.option("--steps", type=click.IntRange(min=1), default=300, show_default=True)
 @click.option("--batch", type=click.IntRange(min=2), default=256, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)
@@ -39,15 +43,24 @@ def embed() -> None:
 @click.option("--device", default="cpu", show_default=True)
 @click.option("--out", type=click.Path(path_type=Path), required=True, help="Model checkpoint to write.")
 @click.option("--overwrite", is_flag=True)
-def train(dataset: str, size: str, steps: int, batch: int, seed: int, qat: bool, device: str, out: Path,
-          overwrite: bool) -> None:
-    """Train the model self-supervised (Barlow Twins + L_MIX) on every pixel of DATASET."""
+def train(dataset: str, size: str, samples: int | None, steps: int, batch: int, seed: int, qat: bool, device: str,
+          out: Path, overwrite: bool) -> None:
+    """Train the model self-supervised (Barlow Twins + L_MIX) on every pixel of DATASET.
+
+    \b
+    stfusion embed train --dataset ts_eolearn_ndvi --size tiny --samples 32 --steps 300 --out emb.pt
+    stfusion embed train --dataset my_s2_stacks/ --size small --steps 2000 --out s2.pt
+    """
+    import dataclasses
+
     from ..embed.config import config
     from ..embed.nets.train import fit_embedding, save_model
 
     check_output(out, overwrite)
     dp = _dpixels(dataset)
     cfg = config(size).with_sensors(**{k: len(s.bands) for k, s in dp.sensors.items()})
+    if samples is not None:
+        cfg = dataclasses.replace(cfg, samples=samples)
     model, std, hist = fit_embedding(dp, cfg, steps=steps, batch=batch, seed=seed, qat=qat, device=device)
     save_model(model, std, out, {"dataset": dataset, "steps": steps, "seed": seed, "qat": qat,
                                  "loss_first": hist[0]["loss"], "loss_last": hist[-1]["loss"]})
@@ -56,32 +69,52 @@ def train(dataset: str, size: str, steps: int, batch: int, seed: int, qat: bool,
 
 @embed.command()
 @click.option("--model", "model_path", type=click.Path(path_type=Path), required=True)
-@click.option("--dataset", type=click.Choice(SERIES), required=True)
+@click.option("--dataset", required=True, help=SOURCE_HELP + " It must be a grid.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the temporal sample drawn per pixel.")
+@click.option("--draws", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Average the embeddings of this many sample draws (TESSERA's maps: 1; 8 is less noisy).")
+@click.option("--tile", type=click.IntRange(min=1), default=256, show_default=True, metavar="ROWS",
+              help="Rows embedded at a time; sets the peak memory, not the values.")
 @click.option("--out", type=click.Path(path_type=Path), required=True, help="Output prefix: OUT.npy, OUT_scales.npy, OUT.tif.")
 @click.option("--overwrite", is_flag=True)
-def infer(model_path: Path, dataset: str, seed: int, out: Path, overwrite: bool) -> None:
-    """Embed every pixel: the int8 .npy pair with per-pixel scales, and a GeoTIFF of the int8 values
-    (stored as int16, nodata -32768) on the scene's grid and CRS."""
+def infer(model_path: Path, dataset: str, seed: int, draws: int, tile: int, out: Path, overwrite: bool) -> None:
+    """Embed every pixel, TILE rows at a time: the int8 .npy pair with per-pixel scales, and a
+    GeoTIFF of the int8 values (stored as int16, nodata -32768) on the scene's grid and CRS.
+
+    \b
+    stfusion embed infer --model emb.pt --dataset ts_eolearn_ndvi --tile 128 --draws 8 --out maps/eo
+    """
+    import dask.array as da
     import numpy as np
 
+    from ..core.errors import NoDataError, ShapeMismatchError
     from ..core.scene import RasterEncoding, Scene
-    from ..embed.maps import save_npy_pair, to_grid
-    from ..embed.nets.train import embed as run_embed
     from ..embed.nets.train import load_model
-    from ..io import write_scene
+    from ..embed.tiles import NpyPairWriter, iter_tiles, pair_paths
+    from ..io.blockwrite import BlockWriter
 
     tif = out.with_suffix(".tif")
-    check_output(tif, overwrite)
+    for path in (*pair_paths(out), tif):
+        check_output(path, overwrite)
     model, std, _ = load_model(model_path)
     dp = _dpixels(dataset)
-    e, ok = run_embed(model, std, dp, seed=seed)
-    q, scales = to_grid(e, ok, dp.shape)
-    paths = save_npy_pair(q, scales, out)
-    scene = Scene(data=np.moveaxis(q.astype(np.float32), -1, 0), mask=np.asarray(ok).reshape(dp.shape),
-                  transform=dp.transform, crs=dp.crs, bands=tuple(f"e{i}" for i in range(q.shape[-1])),
-                  encoding=RasterEncoding("int16", 1.0, 0.0, -32768))
-    write_scene(scene, tif, overwrite=overwrite)
+    if dp.shape is None:
+        raise ShapeMismatchError(f"{dataset} is a table of pixel series, not a grid; embed it from Python with "
+                                 "stfusion.embed.nets.train.embed")
+    if not dp.any_valid.any():
+        raise NoDataError(f"no pixel of {dataset} has a valid observation of every sensor; check its cloud masks")
+    rows, cols = dp.shape
+    dim = model.cfg.latent
+    grid = Scene(data=da.zeros((dim, rows, cols), dtype=np.float32, chunks=(dim, tile, cols)),
+                 mask=da.ones((rows, cols), dtype=bool, chunks=(tile, cols)), transform=dp.transform, crs=dp.crs,
+                 bands=tuple(f"e{i}" for i in range(dim)), name=tif.name)
+    with BlockWriter(tif, grid, RasterEncoding("int16", 1.0, 0.0, -32768)) as geotiff, \
+            NpyPairWriter(out, (rows, cols), dim) as pair:
+        for block, q, scales in iter_tiles(model, std, dp, tile=tile, seed=seed, draws=draws):
+            pair.write(block, q, scales)
+            geotiff.write(block, slice(0, cols), np.moveaxis(q, -1, 0).astype(np.float32), np.isfinite(scales))
+        geotiff.commit()
+        paths = pair.commit()
     click.echo(f"wrote {paths[0]}, {paths[1]} and {tif} (int8 values; multiply by the scales to dequantise)")
 
 
@@ -104,3 +137,103 @@ def visualize(embeddings: Path, out: Path, overwrite: bool) -> None:
     rgb = pca_rgb(load_npy_pair(embeddings))
     plt.imsave(out, np.nan_to_num(rgb, nan=0.0))
     click.echo(f"wrote {out}")
+
+
+def _ignore_values(text: str | None) -> tuple[float, ...] | None:
+    """``--ignore`` "0,255" -> (0.0, 255.0); "none" -> (); not given -> None (the task's default)."""
+    from ..core.errors import UnknownParameterError
+
+    if text is None:
+        return None
+    if text.strip().lower() in ("none", ""):
+        return ()
+    try:
+        return tuple(float(v) for v in text.split(","))
+    except ValueError:
+        raise UnknownParameterError(f"--ignore {text!r} is not a comma-separated list of numbers; "
+                                    "write e.g. --ignore 0,255 or --ignore none") from None
+
+
+def _read_labels(path: Path):
+    """(rows, cols) labels of a .npy array or a single-band raster (its nodata becomes NaN)."""
+    import numpy as np
+
+    from ..core.errors import FileFormatError, ShapeMismatchError
+    from ..io import read_array
+
+    if path.suffix.lower() == ".npy":
+        try:
+            labels = np.load(path, allow_pickle=False)
+        except (OSError, ValueError) as exc:
+            raise FileFormatError(f"cannot read the label array {path} ({exc}); save it with numpy.save") from None
+    else:
+        values, meta = read_array(path)
+        if values.shape[0] != 1:
+            raise ShapeMismatchError(f"the label raster {path} has {values.shape[0]} bands; give a single-band raster")
+        labels = values[0]
+        if meta["nodata"] is not None:
+            labels = np.where(labels == meta["nodata"], np.nan, labels.astype(np.float64))
+    if labels.ndim != 2:
+        raise ShapeMismatchError(f"the labels in {path} have shape {labels.shape}; expected (rows, cols)")
+    return labels
+
+
+@embed.command()
+@click.argument("embeddings", type=click.Path(path_type=Path))
+@click.option("--labels", "labels_path", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True,
+              help="Labels on the embedding grid: a (rows, cols) .npy or a single-band GeoTIFF (nodata dropped).")
+@click.option("--head", type=click.Choice(["linear", "mlp", "rf", "unet"]), default="linear", show_default=True,
+              help="unet: a small UNet on the whole map (regression).")
+@click.option("--task", type=click.Choice(["classify", "regress"]), default=None,
+              help="[default: classify; regress for --head unet]")
+@click.option("--split", type=click.Choice(["checkerboard"]), default="checkerboard", show_default=True,
+              help="Spatial split: train and test blocks alternate like a checkerboard (never random pixels).")
+@click.option("--block", type=click.IntRange(min=1), default=10, show_default=True, help="Block side in pixels.")
+@click.option("--fraction", type=click.FloatRange(0, 1, min_open=True), default=1.0, show_default=True,
+              help="Fraction of the training labels used (stratified by class when classifying).")
+@click.option("--ignore", default=None, metavar="VALUES",
+              help='Comma-separated label values to drop, or "none" [default: 0 (no data) for classify, none for regress].')
+@click.option("--steps", type=click.IntRange(min=1), default=300, show_default=True, help="Training steps of the unet head.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--out", type=click.Path(path_type=Path), default=None,
+              help="Output prefix: OUT.npy (the predicted map) and OUT.json (the metrics).")
+@click.option("--overwrite", is_flag=True)
+def probe(embeddings: Path, labels_path: Path, head: str, task: str | None, split: str, block: int, fraction: float,
+          ignore: str | None, steps: int, seed: int, out: Path | None, overwrite: bool) -> None:
+    """Train a head on an embedding map (.npy pair from `stfusion embed infer`) and score it on
+    held-out checkerboard blocks: macro-F1 and overall accuracy, or RMSE, MAE and R².
+
+    \b
+    stfusion embed probe maps/eo.npy --labels lulc.tif --head mlp --fraction 0.05
+    stfusion embed probe maps/eo.npy --labels height.npy --head unet --block 16 --out probe/height
+    """
+    import json
+    import math
+
+    from ..bench.atomic import write_text
+    from ..embed.heads import probe as run_probe
+    from ..embed.maps import _save_npy, load_npy_pair
+
+    targets = None if out is None else (out.with_suffix(".npy"), out.with_suffix(".json"))
+    for path in targets or ():
+        check_output(path, overwrite)
+    values = _ignore_values(ignore)
+    emb = load_npy_pair(embeddings)
+    labels = _read_labels(labels_path)
+    pred, metrics = run_probe(emb, labels, head=head, task=task, block=block, fraction=fraction, ignore=values,
+                              seed=seed, steps=steps)
+    metrics.update(embeddings=str(embeddings), labels=str(labels_path))
+    click.echo(f"{head} head ({metrics['task']}), {split} of {block}-px blocks: {metrics['train_pixels']} train / "
+               f"{metrics['test_pixels']} test pixels")
+    if metrics["task"] == "classify":
+        click.echo(f"macro-F1 {metrics['macro_f1']:.3f}  OA {metrics['accuracy']:.3f}  "
+                   f"({len(metrics['classes'])} classes)")
+    else:
+        r2 = f"{metrics['r2']:.3f}" if math.isfinite(metrics["r2"]) else "n/a (constant test labels)"
+        click.echo(f"RMSE {metrics['rmse']:.4g}  MAE {metrics['mae']:.4g}  R² {r2}")
+    if targets is not None:
+        targets[0].parent.mkdir(parents=True, exist_ok=True)
+        _save_npy(targets[0], pred)
+        plain = {k: None if isinstance(v, float) and not math.isfinite(v) else v for k, v in metrics.items()}
+        write_text(targets[1], json.dumps(plain, indent=2) + "\n")
+        click.echo(f"wrote {targets[0]} and {targets[1]}")

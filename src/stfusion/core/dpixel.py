@@ -81,5 +81,8 @@ class DPixels:
         return np.logical_and.reduce([s.valid.any(axis=1) for s in self.sensors.values()])
 
     def subset(self, idx: np.ndarray) -> "DPixels":
-        """The pixels ``idx`` (no grid)."""
-        return DPixels({k: s.subset(idx) for k, s in self.sensors.items()}, None, self.transform, self.crs, self.name)
+        """The pixels ``idx`` (no grid); ``extra`` arrays with one row per pixel are subset too, others kept."""
+        n = self.pixels
+        extra = {k: (v[idx] if np.ndim(v) and np.shape(v)[0] == n else v) for k, v in self.extra.items()}
+        return DPixels({k: s.subset(idx) for k, s in self.sensors.items()}, None, self.transform, self.crs, self.name,
+                       extra)

@@ -134,24 +134,21 @@ def fit_embedding(dp: DPixels, cfg: EmbedConfig, *, steps: int, batch: int = 256
     return model, std, history
 
 
-@torch.no_grad()
 def embed(model: EmbeddingModel, std: Standardiser, dp: DPixels, *, batch: int = 4096, seed: int = 0,
-          device: str = "cpu", progress: bool = True) -> tuple[np.ndarray, np.ndarray]:
-    """(N, latent) float32 embeddings of every pixel (one seeded sample draw), and the (N,) valid flag;
-    pixels without a valid observation of every sensor get zeros and False."""
+          draws: int = 1, device: str = "cpu", progress: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """(N, latent) float32 embeddings of every pixel (the mean of ``draws`` seeded sample draws; TESSERA's
+    released maps use one), and the (N,) valid flag;
+    pixels without a valid observation of every sensor get zeros and False. Each grid row is sampled
+    by its own generator seeded by (seed, row) and the model reads whole rows, so the tiled inference
+    of `stfusion.embed.tiles` gives the same values (see there)."""
     from tqdm.auto import tqdm
 
-    rng = np.random.default_rng(seed)
-    dev = torch.device(device)
-    model.to(dev).eval()
-    out = np.zeros((dp.pixels, model.cfg.latent), dtype=np.float32)
-    ok = dp.any_valid
-    for start in tqdm(range(0, dp.pixels, batch), desc="embedding", disable=not progress):
-        pix = np.arange(start, min(start + batch, dp.pixels))
-        v, _ = views(dp, pix, std, model.cfg.samples, rng, dev)
-        out[pix] = model(v).cpu().numpy()
-    out[~ok] = 0.0
-    return out, ok
+    from ..tiles import embed_rows, n_rows
+
+    rows = n_rows(dp)
+    with tqdm(total=rows, desc="embedding", unit="row", disable=not progress) as bar:
+        return embed_rows(model, std, dp, 0, rows, batch=batch, seed=seed, draws=draws, device=device,
+                          bar=bar)
 
 
 def save_model(model: EmbeddingModel, std: Standardiser, path: Any, card: dict | None = None) -> None:
