@@ -207,3 +207,22 @@ def test_dpixels_of_builtin(shared_data):
     assert dp.shape == (101, 100) and dp.sensors["s2"].values.shape == (10100, 68, 1)
     assert dp.sensors["s2"].doy[0] == (_dt.date(2015, 7, 11) - _dt.date(2015, 1, 1)).days + 1
     assert set(dpixels_of("ts_presto_fuel", root=shared_data).sensors) == {"s2", "s1"}
+
+
+def test_sensor_subfolders_give_s1_and_s2_on_one_grid(tmp_path):
+    (tmp_path / "s2").mkdir()
+    _folder(tmp_path / "s2")
+    (tmp_path / "s1").mkdir()
+    vv_vh = np.full((2, 4, 5), -12.5, np.float32)
+    vv_vh[:, 0, 0] = np.nan  # missing
+    _tif(tmp_path / "s1" / "S1_20191230.tif", vv_vh, nodata=None)
+    _tif(tmp_path / "s1" / "S1_20200220.tif", vv_vh + 1, nodata=None)
+    dp = dpixels_of(tmp_path)
+    assert set(dp.sensors) == {"s1", "s2"} and dp.shape == (4, 5)
+    np.testing.assert_array_equal(dp.sensors["s1"].doy, [364, 416])  # days from 1 January 2019
+    np.testing.assert_array_equal(dp.sensors["s2"].doy, [370, 426, 741])
+    assert dp.sensors["s1"].values[1, 0, 0] == -12.5  # dB, unscaled
+    assert not dp.sensors["s1"].valid[0].any() and dp.sensors["s1"].valid[1:].all()
+    _tif(tmp_path / "s1" / "S1_20200301.tif", np.zeros((2, 3, 5), np.float32), nodata=None)
+    with pytest.raises(ShapeMismatchError):
+        dpixels_of(tmp_path)

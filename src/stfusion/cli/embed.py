@@ -173,6 +173,8 @@ def _read_labels(path: Path):
         labels = values[0]
         if meta["nodata"] is not None:
             labels = np.where(labels == meta["nodata"], np.nan, labels.astype(np.float64))
+    if labels.ndim == 3 and labels.shape[-1] == 1:  # eo-learn's (rows, cols, 1) timeless layers
+        labels = labels[..., 0]
     if labels.ndim != 2:
         raise ShapeMismatchError(f"the labels in {path} have shape {labels.shape}; expected (rows, cols)")
     return labels

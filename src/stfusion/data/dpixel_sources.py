@@ -215,7 +215,8 @@ def geotiff_series_dpixels(
     ``None`` disables one. A date whose image is all nodata stays, all invalid.
 
     ``bands`` names the file's bands (else GDAL band descriptions, else ``b1, b2, ...``);
-    ``band_indexes`` (1-based) selects some. ``doy`` counts from 1 January of the first year.
+    ``band_indexes`` (1-based) selects some. ``doy`` counts from 1 January of the first year
+    (``extra["first_year"]``).
     All images must share the grid: a different size raises `ShapeMismatchError`, a shifted
     transform `ExtentMismatchError`, another CRS `CRSMismatchError`; unreadable or truncated files
     raise `FileFormatError`.
@@ -275,7 +276,8 @@ def geotiff_series_dpixels(
     values = np.moveaxis(stack, (0, 1), (2, 3)).reshape(rows * cols, t, c)
     series = SensorSeries(values, np.moveaxis(mask, 0, 2).reshape(rows * cols, t), doy,
                           names or tuple(f"b{i + 1}" for i in range(c)))
-    return DPixels({sensor: series}, (rows, cols), grid[1], grid[2], root.name)
+    return DPixels({sensor: series}, (rows, cols), grid[1], grid[2], root.name,
+                   {"first_year": np.array(dates[0].year)})
 
 
 def _check_grid(
@@ -325,7 +327,39 @@ def dpixels_of(source: str | os.PathLike[str], *, root: str | os.PathLike[str] |
             f"'{source}' is neither a d-pixel data set nor a folder; use one of: {', '.join(DPIXEL_DATASETS)}, "
             "or the path of a folder of dated GeoTIFFs"
         )
-    return geotiff_series_dpixels(source, **options)
+    folder = Path(source)
+    parts = [d for d in (folder / name for name in SENSOR_FOLDERS) if d.is_dir()]
+    return sensor_folders_dpixels(folder, **options) if parts else geotiff_series_dpixels(folder, **options)
+
+
+SENSOR_FOLDERS = ("s2", "s1")
+"""Sub-folders read as one sensor each by `sensor_folders_dpixels` (S1 values are read unscaled, e.g. dB)."""
+
+
+def sensor_folders_dpixels(folder: str | os.PathLike[str], **options: Any) -> DPixels:
+    """Several sensors on one grid: each sub-folder of ``folder`` named in `SENSOR_FOLDERS` is a
+    folder of dated stacks (`geotiff_series_dpixels`, ``sensor`` = the sub-folder's name; "s2" with
+    its SCL rasters, "s1" unscaled unless ``scale`` is given). Days count from 1 January of the
+    earliest first year of the sensors. Raises if the sensors' grids differ."""
+    folder = Path(folder)
+    found = {name: folder / name for name in SENSOR_FOLDERS if (folder / name).is_dir()}
+    if not found:
+        raise FileFormatError(f"{folder} has none of the sub-folders {', '.join(SENSOR_FOLDERS)}; put each sensor's "
+                              "dated stacks in its own sub-folder")
+    parts = {name: geotiff_series_dpixels(d, sensor=name, **({"scale": 1.0} if name == "s1" else {}) | options)
+             for name, d in found.items()}
+    first_name, first = next(iter(parts.items()))
+    for name, dp in parts.items():
+        _check_grid((first.shape, first.transform, first.crs, found[first_name]), dp.shape, dp.transform, dp.crs,
+                    found[name])
+    years = {name: int(dp.extra["first_year"]) for name, dp in parts.items()}
+    start = min(years.values())
+    sensors = {}
+    for name, dp in parts.items():
+        s = dp.sensors[name]
+        shift = (_dt.date(years[name], 1, 1) - _dt.date(start, 1, 1)).days
+        sensors[name] = SensorSeries(s.values, s.valid, s.doy + shift, s.bands)
+    return DPixels(sensors, first.shape, first.transform, first.crs, folder.name, {"first_year": np.array(start)})
 
 
 __all__ = [
@@ -340,4 +374,6 @@ __all__ = [
     "geotiff_series_dpixels",
     "presto_dpixels",
     "scl_valid",
+    "sensor_folders_dpixels",
+    "SENSOR_FOLDERS",
 ]
