@@ -142,3 +142,69 @@ def test_train_and_infer_on_a_folder_of_dated_stacks(tmp_path):
     assert e.shape == (12, 10, 128) and np.isfinite(e).all()
     r = run.invoke(cli, ["embed", "train", "--dataset", "no_such_set", "--out", str(tmp_path / "x.pt")])
     assert r.exit_code == 2 and "ts_eolearn_ndvi" in r.output and not (tmp_path / "x.pt").exists()
+
+
+def _sensor_stacks(root, rows: int, cols: int, seed: int = 0, s1_nan: bool = False):
+    """s2/ (2 bands uint16, nodata 0, one SCL raster) and s1/ (VV, VH float dB) sub-folders on one grid."""
+    from cli_rasters import write_tif
+
+    rng = np.random.default_rng(seed)
+    for sub in ("s2", "s1"):
+        (root / sub).mkdir(parents=True)
+    for day in ("20210105", "20210301", "20210602", "20210915"):
+        x = rng.integers(200, 4000, (2, rows, cols)).astype(np.uint16)
+        x[:, rng.random((rows, cols)) < 0.1] = 0
+        write_tif(root / "s2" / f"S2_{day}.tif", x, nodata=0)
+    scl = np.full((1, rows, cols), 4, np.uint8)
+    scl[0, : rows // 2] = 9
+    write_tif(root / "s2" / "S2_20210301_SCL.tif", scl, nodata=255)
+    for day in ("20210110", "20210420", "20210801"):
+        vv = rng.uniform(-20, -5, (2, rows, cols)).astype(np.float32)
+        vv[:, rng.random((rows, cols)) < (1.0 if s1_nan else 0.1)] = np.nan
+        write_tif(root / "s1" / f"S1_{day}.tif", vv, nodata=None)
+    return root
+
+
+def test_infer_streams_a_folder_tile_by_tile(tmp_path):
+    """A folder is embedded tile by tile from the files: --tile 2 (3 tiles of 5, 5, 3 rows: 4096 // 800 = 5
+    rows per forward pass) equals --tile 100 and the in-memory path, and the GeoTIFF is on the folder's grid."""
+    from cli_rasters import FINE_TRANSFORM
+
+    from stfusion.data.dpixel_sources import dpixels_of
+    from stfusion.embed.nets.train import load_model
+    from stfusion.embed.tiles import iter_tiles
+
+    stacks = _sensor_stacks(tmp_path / "scene", rows=13, cols=800)
+    run = CliRunner()
+    model = tmp_path / "m.pt"
+    r = run.invoke(cli, ["embed", "train", "--dataset", str(stacks), "--steps", "2", "--batch", "8", "--samples", "3",
+                         "--out", str(model)])
+    assert r.exit_code == 0, r.output
+    outs = {}
+    for tile in (2, 100):
+        prefix = tmp_path / f"t{tile}"
+        r = run.invoke(cli, ["embed", "infer", "--model", str(model), "--dataset", str(stacks), "--tile", str(tile),
+                             "--seed", "4", "--out", str(prefix)])
+        assert r.exit_code == 0, r.output
+        outs[tile] = (np.load(prefix.with_suffix(".npy")), np.load(tmp_path / f"t{tile}_scales.npy"))
+    (q, s), (q100, s100) = outs[2], outs[100]
+    assert q.shape == (13, 800, 128) and q.dtype == np.int8 and np.isnan(s).any() and np.isfinite(s).any()
+    assert np.array_equal(q, q100) and np.array_equal(s, s100, equal_nan=True)
+    m, std, _ = load_model(model)
+    mem = list(iter_tiles(m, std, dpixels_of(stacks), tile=2, seed=4, progress=False))
+    assert [b for b, _, _ in mem] == [slice(0, 5), slice(5, 10), slice(10, 13)]
+    assert np.array_equal(q, np.concatenate([t[1] for t in mem]))
+    assert np.array_equal(s, np.concatenate([t[2] for t in mem]), equal_nan=True)
+    tif = read_scene(tmp_path / "t2.tif", scale=1.0)
+    assert tif.transform == tuple(FINE_TRANSFORM)[:6] and tif.crs == "EPSG:32633"
+    assert np.array_equal(tif.data[:, tif.mask], np.moveaxis(q, -1, 0)[:, tif.mask].astype(np.float32))
+    assert np.array_equal(tif.mask, np.isfinite(s))
+    # a folder without the model's sensors, or without any valid pixel: one line, nothing written
+    r = run.invoke(cli, ["embed", "infer", "--model", str(model), "--dataset", str(stacks / "s2"), "--out",
+                         str(tmp_path / "x")])
+    assert r.exit_code == 2 and "trained on" in r.output and len(r.output.strip().splitlines()) == 1, r.output
+    empty = _sensor_stacks(tmp_path / "empty", rows=6, cols=800, s1_nan=True)
+    r = run.invoke(cli, ["embed", "infer", "--model", str(model), "--dataset", str(empty), "--tile", "2", "--out",
+                         str(tmp_path / "y")])
+    assert r.exit_code == 2 and "no pixel" in r.output, r.output
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(("x", "y", ".x", ".y"))]

@@ -16,6 +16,7 @@ from stfusion.core.errors import (
     DateError,
     ExtentMismatchError,
     FileFormatError,
+    NoDataError,
     ShapeMismatchError,
     UnknownParameterError,
 )
@@ -24,6 +25,7 @@ from stfusion.data.dpixel_sources import (
     SCL_INVALID,
     TESSERA_S2_BANDS,
     dpixels_of,
+    folder_grid,
     fusets_dpixels,
     geotiff_series_dpixels,
     presto_dpixels,
@@ -226,3 +228,98 @@ def test_sensor_subfolders_give_s1_and_s2_on_one_grid(tmp_path):
     _tif(tmp_path / "s1" / "S1_20200301.tif", np.zeros((2, 3, 5), np.float32), nodata=None)
     with pytest.raises(ShapeMismatchError):
         dpixels_of(tmp_path)
+
+
+def _concat_blocks(read, rows: int, size: int):
+    """The blocks of ``size`` rows read by ``read(rows=slice)``, and their d-pixels."""
+    return [read(rows=slice(r, min(r + size, rows))) for r in range(0, rows, size)]
+
+
+def _assert_blocks_equal_full(full, blocks, size):
+    assert [b.shape for b in blocks] == [(min(size, 4 - r), 5) for r in range(0, 4, size)]
+    for k, b in enumerate(blocks):
+        assert b.transform == tuple(GRID @ Affine.translation(0, k * size))[:6] and b.crs == full.crs
+        assert int(b.extra["first_year"]) == int(full.extra["first_year"]) and b.name == full.name
+    for name, s in full.sensors.items():
+        parts = [b.sensors[name] for b in blocks]
+        assert all(p.bands == s.bands and np.array_equal(p.doy, s.doy) for p in parts)
+        assert np.array_equal(np.concatenate([p.values for p in parts]), s.values)
+        assert np.array_equal(np.concatenate([p.valid for p in parts]), s.valid)
+
+
+def test_geotiff_series_read_in_row_blocks_equals_the_full_read(tmp_path):
+    folder, _ = _folder(tmp_path)
+    _tif(folder / "S2_20200105_mask.tif", np.array([[1, 0, 1, 1, 1]] * 4, np.uint8))
+    _tif(folder / "S2_20200601.tif", np.zeros((2, 4, 5), np.uint16), nodata=0)  # all nodata
+    x = np.random.default_rng(1).uniform(0, 1, (2, 4, 5)).astype(np.float32)
+    x[1, 2, 1] = np.nan
+    with rasterio.open(folder / "S2_20200801.tif", "w", driver="GTiff", width=5, height=4, count=2, dtype="float32",
+                       transform=GRID, crs="EPSG:32633") as dst:  # a float date with a NaN and a GDAL mask
+        dst.write(x)
+        dst.write_mask(np.where(np.arange(5) == 4, 0, 255).astype(np.uint8)[None].repeat(4, 0))
+    options = {"bands": ("B04", "B08"), "clear_codes": (1,)}
+    full = geotiff_series_dpixels(folder, **options)
+    float_date = full.sensors["s2"].valid.reshape(4, 5, 5)[..., 3]  # 2020-08-01
+    assert not float_date[:, 4].any() and not float_date[2, 1] and float_date[:, :4].sum() == 15
+    for size in (1, 3, 4):
+        blocks = _concat_blocks(lambda rows: geotiff_series_dpixels(folder, rows=rows, **options), 4, size)
+        _assert_blocks_equal_full(full, blocks, size)
+    grid = folder_grid(folder, **options)
+    assert grid.shape == (4, 5) and grid.transform == full.transform and grid.crs == full.crs
+    assert grid.bands == {"s2": ("B04", "B08")} and grid.first_year == 2020 and len(grid.dates["s2"]) == 5
+    assert grid.block_transform(3) == geotiff_series_dpixels(folder, rows=slice(3, 4), **options).transform
+    assert folder_grid(folder).bands == {"s2": ("b1", "b2")}
+    for bad in (slice(2, 2), slice(0, 9), slice(-1, None), slice(0, 4, 2)):
+        with pytest.raises(UnknownParameterError, match="block of rows"):
+            geotiff_series_dpixels(folder, rows=bad)
+    _tif(folder / "S2_20200301_SCL.tif", np.full((2, 3), 4, np.uint8))  # SCL at 20 m on a 10 m image
+    with pytest.raises(ShapeMismatchError, match="SCL"):
+        geotiff_series_dpixels(folder, rows=slice(0, 2))
+    (folder / "S2_20200301_SCL.tif").unlink()
+    _tif(folder / "S2_20200401.tif", np.ones((2, 3, 5), np.uint16))
+    with pytest.raises(ShapeMismatchError, match="one grid"):
+        folder_grid(folder)
+    with pytest.raises(ShapeMismatchError, match="one grid"):
+        geotiff_series_dpixels(folder, rows=slice(0, 2))
+
+
+def test_a_block_without_valid_observations_is_read(tmp_path):
+    x = np.ones((2, 4, 5), np.uint16)
+    x[:, :2] = 0  # the top two rows are nodata on every date
+    for date in ("20200105", "20200301"):
+        _tif(tmp_path / f"S2_{date}.tif", x, nodata=0)
+    block = geotiff_series_dpixels(tmp_path, rows=slice(0, 2))
+    assert block.shape == (2, 5) and not block.sensors["s2"].valid.any()
+    assert geotiff_series_dpixels(tmp_path).sensors["s2"].valid.sum() == 2 * 10
+    _tif(tmp_path / "S2_20200105.tif", np.zeros((2, 4, 5), np.uint16), nodata=0)
+    _tif(tmp_path / "S2_20200301.tif", np.zeros((2, 4, 5), np.uint16), nodata=0)
+    with pytest.raises(NoDataError, match="no valid observation"):
+        geotiff_series_dpixels(tmp_path)  # the whole folder must hold data
+    assert not geotiff_series_dpixels(tmp_path, rows=slice(2, 4)).sensors["s2"].valid.any()
+
+
+def test_sensor_subfolders_read_in_row_blocks_equal_the_full_read(tmp_path):
+    (tmp_path / "s2").mkdir()
+    _folder(tmp_path / "s2")
+    (tmp_path / "s1").mkdir()
+    vv_vh = np.random.default_rng(2).uniform(-20, -5, (2, 4, 5)).astype(np.float32)
+    vv_vh[:, 0, 0] = np.nan
+    vv_vh[0, 3, 2] = np.nan
+    _tif(tmp_path / "s1" / "S1_20191230.tif", vv_vh, nodata=None)
+    _tif(tmp_path / "s1" / "S1_20200220.tif", vv_vh + 1, nodata=None)
+    full = dpixels_of(tmp_path)
+    for size in (1, 3):
+        blocks = _concat_blocks(lambda rows: dpixels_of(tmp_path, rows=rows), 4, size)
+        _assert_blocks_equal_full(full, blocks, size)
+    assert int(blocks[0].extra["first_year"]) == 2019 and blocks[0].sensors["s2"].doy.tolist() == [370, 426, 741]
+    grid = folder_grid(tmp_path)
+    assert grid.shape == (4, 5) and grid.first_year == 2019 and grid.transform == full.transform
+    assert grid.bands == {"s2": ("b1", "b2"), "s1": ("b1", "b2")} and len(grid.dates["s1"]) == 2
+    _tif(tmp_path / "s1" / "S1_20200301.tif", np.zeros((2, 4, 5), np.float32), nodata=None,
+         transform=Affine(10.0, 0.0, 600000.0, 0.0, -10.0, 5000010.0))  # a shifted grid
+    with pytest.raises(ExtentMismatchError):
+        folder_grid(tmp_path)
+    (tmp_path / "s1" / "S1_20200301.tif").unlink()
+    _tif(tmp_path / "s1" / "S1_20200301.tif", np.zeros((2, 6, 5), np.float32), nodata=None)
+    with pytest.raises(ShapeMismatchError):
+        dpixels_of(tmp_path, rows=slice(0, 2))  # the blocks have equal shapes, the files do not

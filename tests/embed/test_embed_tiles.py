@@ -16,7 +16,14 @@ from stfusion.embed.config import config  # noqa: E402
 from stfusion.embed.maps import load_npy_pair, save_npy_pair, to_grid  # noqa: E402
 from stfusion.embed.nets.model import EmbeddingModel  # noqa: E402
 from stfusion.embed.nets.train import Standardiser, embed  # noqa: E402
-from stfusion.embed.tiles import NpyPairWriter, embed_tiled, iter_tiles, tile_rows  # noqa: E402
+from stfusion.embed.tiles import (  # noqa: E402
+    NpyPairWriter,
+    embed_rows,
+    embed_tiled,
+    iter_tiles,
+    iter_tiles_from,
+    tile_rows,
+)
 
 CFG = config("tiny").with_sensors(s2=2, s1=1)
 CFG = type(CFG)(**{**CFG.__dict__, "d_model": 16, "ff": 32, "layers": 1, "projector": 64, "samples": 6})
@@ -136,3 +143,101 @@ def test_bad_arguments(model_std):
         next(iter_tiles(model, std, _dpixels(None), progress=False))
     e, ok = embed(model, std, _dpixels(None), progress=False)  # no grid: rows of 1024 pixels
     assert e.shape == (35, 128) and not ok[0] and (e[0] == 0).all() and np.isfinite(e).all()
+
+
+def _stack_folder(root, rows: int = 7, cols: int = 5, dates: int = 4, seed: int = 0):
+    """s2/ (2 bands uint16, nodata 0, an SCL raster) and s1/ (1 band dB, NaN gaps) sub-folders on one grid."""
+    import rasterio
+    from rasterio.transform import from_origin
+
+    rng = np.random.default_rng(seed)
+
+    def tif(path, data, nodata):
+        with rasterio.open(path, "w", driver="GTiff", width=cols, height=rows, count=data.shape[0],
+                           dtype=str(data.dtype), transform=from_origin(600000, 5000000, 10, 10), crs="EPSG:32633",
+                           nodata=nodata) as dst:
+            dst.write(data)
+
+    for sub in ("s2", "s1"):
+        (root / sub).mkdir(parents=True)
+    for k in range(dates):
+        x = rng.integers(100, 5000, (2, rows, cols)).astype(np.uint16)
+        x[:, rng.random((rows, cols)) < 0.2] = 0
+        tif(root / "s2" / f"S2_2021{k + 1:02d}05.tif", x, 0)
+        vv = rng.uniform(-20, -5, (1, rows, cols)).astype(np.float32)
+        vv[:, rng.random((rows, cols)) < 0.1] = np.nan
+        tif(root / "s1" / f"S1_2021{k + 1:02d}20.tif", vv, None)
+    scl = np.full((1, rows, cols), 4, np.uint8)
+    scl[0, : rows // 2, : cols // 2] = 9  # a cloud on the first date
+    tif(root / "s2" / "S2_20210105_SCL.tif", scl, None)
+    return root
+
+
+def test_streamed_tiles_equal_the_in_memory_tiles(tmp_path, model_std):
+    from stfusion.data.dpixel_sources import dpixels_of, folder_grid
+
+    model, std = model_std
+    folder = _stack_folder(tmp_path / "scene")
+    full = dpixels_of(folder)
+    plan = folder_grid(folder)
+    assert plan.shape == full.shape == (7, 5)
+    calls = []
+
+    def read_rows(r0, r1):
+        calls.append((r0, r1))
+        return dpixels_of(folder, rows=slice(r0, r1))
+
+    for batch, tile, draws in ((10, 1, 1), (10, 3, 2), (10, 100, 1), (4, 1, 1), (4, 3, 1), (23, 3, 1)):
+        mem = list(iter_tiles(model, std, full, tile=tile, batch=batch, seed=5, draws=draws, progress=False))
+        calls.clear()
+        streamed = list(iter_tiles_from(model, std, read_rows, plan.shape, tile=tile, batch=batch, seed=5,
+                                        draws=draws, progress=False))
+        assert [b for b, _, _ in streamed] == [b for b, _, _ in mem] == [slice(*c) for c in calls]
+        assert len(calls) > 1 or tile == 100
+        q, s = (np.concatenate([t[i] for t in streamed]) for i in (1, 2))
+        q0, s0 = (np.concatenate([t[i] for t in mem]) for i in (1, 2))
+        assert np.array_equal(q, q0) and np.array_equal(s, s0, equal_nan=True), (batch, tile, draws)
+        assert np.isnan(s).any() and np.isfinite(s).any()
+    # a block embedded alone at its global row gives those rows of the whole scene
+    e0, ok0 = embed_rows(model, std, full, 0, 7, batch=10, seed=5)
+    e, ok = embed_rows(model, std, dpixels_of(folder, rows=slice(2, 6)), 0, 4, batch=10, seed=5, row_offset=2,
+                       scene_rows=7)
+    assert np.array_equal(e, e0[10:30]) and np.array_equal(ok, ok0[10:30])
+    with pytest.raises(UnknownParameterError, match="start a forward pass"):
+        embed_rows(model, std, dpixels_of(folder, rows=slice(1, 3)), 0, 2, batch=10, row_offset=1, scene_rows=7)
+    with pytest.raises(UnknownParameterError, match="not inside a scene"):
+        embed_rows(model, std, full, 0, 7, row_offset=2, scene_rows=7)
+    with pytest.raises(ShapeMismatchError, match="expected"):
+        next(iter_tiles_from(model, std, lambda r0, r1: full, (7, 5), tile=2, batch=10, progress=False))
+
+
+def test_streaming_a_folder_needs_memory_for_a_tile_only(tmp_path, model_std):
+    """Reading each tile's rows from the files: the peak stays that of a tile when the scene grows
+    4x, and far below reading the whole scene first (whose peak is its d-pixels)."""
+    from stfusion.data.dpixel_sources import dpixels_of, folder_grid
+
+    model, std = model_std
+    small, big = (_stack_folder(tmp_path / f"r{rows}", rows=rows, cols=40, dates=12, seed=3) for rows in (32, 120))
+
+    def peak(fn):
+        tracemalloc.start()
+        fn()
+        out = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        return out
+
+    def streamed(folder):
+        shape = folder_grid(folder).shape
+        for _ in iter_tiles_from(model, std, lambda r0, r1: dpixels_of(folder, rows=slice(r0, r1)), shape, tile=8,
+                                 batch=320, progress=False):
+            pass
+
+    def whole(folder):
+        for _ in iter_tiles(model, std, dpixels_of(folder), tile=8, batch=320, progress=False):
+            pass
+
+    streamed(small)  # warm-up: first-call allocations are not the tile's
+    tile_peak, stream_peak = peak(lambda: streamed(small)), peak(lambda: streamed(big))
+    whole_peak = peak(lambda: whole(big))
+    assert stream_peak < 1.2 * tile_peak, (stream_peak, tile_peak)
+    assert stream_peak < 0.5 * whole_peak, (stream_peak, whole_peak)

@@ -19,6 +19,18 @@ def _dpixels(source: str):
     return dpixels_of(Path(source) if Path(source).is_dir() else source)
 
 
+def _check_sensors(found: dict[str, int], trained: dict[str, int], dataset: str) -> None:
+    """A one-line error when the folder's sensors or band counts are not the model's (before any pixel is read)."""
+    from ..core.errors import BandMismatchError
+
+    if found != trained:
+        def text(d: dict[str, int]) -> str:
+            return ", ".join(f"{k} ({v} bands)" for k, v in sorted(d.items()))
+
+        raise BandMismatchError(f"{dataset} has the sensors {text(found)} but the model was trained on "
+                                f"{text(trained)}; embed a folder with the model's sensors and bands")
+
+
 @click.group()
 def embed() -> None:
     """Temporal embeddings of pixel time series (TESSERA-style).
@@ -80,6 +92,8 @@ def train(dataset: str, size: str, samples: int | None, steps: int, batch: int, 
 def infer(model_path: Path, dataset: str, seed: int, draws: int, tile: int, out: Path, overwrite: bool) -> None:
     """Embed every pixel, TILE rows at a time: the int8 .npy pair with per-pixel scales, and a
     GeoTIFF of the int8 values (stored as int16, nodata -32768) on the scene's grid and CRS.
+    A folder is read tile by tile from its files (peak memory set by TILE, not by the scene); a
+    built-in data set is loaded whole. The values do not depend on TILE.
 
     \b
     stfusion embed infer --model emb.pt --dataset ts_eolearn_ndvi --tile 128 --draws 8 --out maps/eo
@@ -90,29 +104,45 @@ def infer(model_path: Path, dataset: str, seed: int, draws: int, tile: int, out:
     from ..core.errors import NoDataError, ShapeMismatchError
     from ..core.scene import RasterEncoding, Scene
     from ..embed.nets.train import load_model
-    from ..embed.tiles import NpyPairWriter, iter_tiles, pair_paths
+    from ..embed.tiles import NpyPairWriter, iter_tiles, iter_tiles_from, pair_paths
     from ..io.blockwrite import BlockWriter
 
     tif = out.with_suffix(".tif")
     for path in (*pair_paths(out), tif):
         check_output(path, overwrite)
     model, std, _ = load_model(model_path)
-    dp = _dpixels(dataset)
-    if dp.shape is None:
-        raise ShapeMismatchError(f"{dataset} is a table of pixel series, not a grid; embed it from Python with "
-                                 "stfusion.embed.nets.train.embed")
-    if not dp.any_valid.any():
-        raise NoDataError(f"no pixel of {dataset} has a valid observation of every sensor; check its cloud masks")
-    rows, cols = dp.shape
+    if Path(dataset).is_dir():  # streamed: one tile of rows read at a time
+        from ..data.dpixel_sources import dpixels_of, folder_grid
+
+        folder = Path(dataset)
+        plan = folder_grid(folder)
+        _check_sensors({k: len(b) for k, b in plan.bands.items()}, dict(model.cfg.sensors), dataset)
+        (rows, cols), transform, crs = plan.shape, plan.transform, plan.crs
+        tiles = iter_tiles_from(model, std, lambda r0, r1: dpixels_of(folder, rows=slice(r0, r1)), plan.shape,
+                                tile=tile, seed=seed, draws=draws)
+    else:
+        dp = _dpixels(dataset)
+        if dp.shape is None:
+            raise ShapeMismatchError(f"{dataset} is a table of pixel series, not a grid; embed it from Python with "
+                                     "stfusion.embed.nets.train.embed")
+        if not dp.any_valid.any():
+            raise NoDataError(f"no pixel of {dataset} has a valid observation of every sensor; check its cloud masks")
+        (rows, cols), transform, crs = dp.shape, dp.transform, dp.crs
+        tiles = iter_tiles(model, std, dp, tile=tile, seed=seed, draws=draws)
     dim = model.cfg.latent
     grid = Scene(data=da.zeros((dim, rows, cols), dtype=np.float32, chunks=(dim, tile, cols)),
-                 mask=da.ones((rows, cols), dtype=bool, chunks=(tile, cols)), transform=dp.transform, crs=dp.crs,
+                 mask=da.ones((rows, cols), dtype=bool, chunks=(tile, cols)), transform=transform, crs=crs,
                  bands=tuple(f"e{i}" for i in range(dim)), name=tif.name)
+    found = False
     with BlockWriter(tif, grid, RasterEncoding("int16", 1.0, 0.0, -32768)) as geotiff, \
             NpyPairWriter(out, (rows, cols), dim) as pair:
-        for block, q, scales in iter_tiles(model, std, dp, tile=tile, seed=seed, draws=draws):
+        for block, q, scales in tiles:
+            valid = np.isfinite(scales)
+            found = found or bool(valid.any())
             pair.write(block, q, scales)
-            geotiff.write(block, slice(0, cols), np.moveaxis(q, -1, 0).astype(np.float32), np.isfinite(scales))
+            geotiff.write(block, slice(0, cols), np.moveaxis(q, -1, 0).astype(np.float32), valid)
+        if not found:  # leaving the writers without commit removes their temporary files
+            raise NoDataError(f"no pixel of {dataset} has a valid observation of every sensor; check its cloud masks")
         geotiff.commit()
         paths = pair.commit()
     click.echo(f"wrote {paths[0]}, {paths[1]} and {tif} (int8 values; multiply by the scales to dequantise)")

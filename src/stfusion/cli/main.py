@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from .bench import bench
 from .commands import demo, evaluate, methods, predict
 from .embed import embed
 from .errors import Group
@@ -18,7 +19,7 @@ def cli() -> None:
     """stfusion: spatiotemporal, spatial-temporal-spectral and temporal-embedding fusion of remote-sensing images."""
 
 
-for _command in (methods, predict, train, series, stsf, embed, evaluate, demo):
+for _command in (methods, predict, train, series, stsf, embed, evaluate, bench, demo):
     cli.add_command(_command)
 
 

@@ -7,7 +7,8 @@ Each reader turns one kind of pixel time series into `DPixels`:
 - `fusets_dpixels`: the FuseTS field, S2 validity from the scene classification (`scl_valid`),
   optionally the field-level S1 RVI series;
 - `geotiff_series_dpixels`: a user folder of dated multi-band GeoTIFFs with optional SCL rasters
-  or ``_mask`` sidecars;
+  or ``_mask`` sidecars, whole or one block of rows at a time (``rows=``); `folder_grid` gives
+  its grid from the file headers only, to plan the blocks;
 - `dpixels_of`: any of these by built-in data-set name or folder path.
 """
 
@@ -17,9 +18,11 @@ import dataclasses
 import datetime as _dt
 import os
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
+from rasterio.enums import MaskFlags
+from rasterio.windows import Window
 
 from stfusion.core.dpixel import DPixels, SensorSeries
 from stfusion.core.errors import (
@@ -32,9 +35,19 @@ from stfusion.core.errors import (
     UnknownParameterError,
 )
 from stfusion.core.grid import normalise_crs
-from stfusion.core.scene import Transform
+from stfusion.core.scene import Transform, check_finite
 from stfusion.io.folder import CFMASK_CLEAR, MASK_SUFFIX, _by_date, _match_mask, _stem, scan_folder
-from stfusion.io.read import read_array, read_scene
+from stfusion.io.read import (
+    _band_indexes,
+    _check_dtype,
+    _check_raw_size,
+    _crs_string,
+    _names,
+    _scaling,
+    open_raster,
+    read_array,
+    read_scene,
+)
 
 from .ts_sets import FieldSeries, PixelSeries, _index, image_series_dpixels
 
@@ -161,15 +174,45 @@ def fusets_dpixels(field: FieldSeries, *, ndvi: bool = False, with_s1: bool = Fa
     return DPixels(sensors, dp.shape, dp.transform, dp.crs, dp.name, extra)
 
 
-def _codes_valid(path: Path, image: Path, shape: tuple[int, int], codes: Sequence[float]) -> np.ndarray:
-    """(rows, cols) True where the single-band raster ``path`` holds one of ``codes``."""
-    raw, _ = read_array(path)
-    if raw.shape[0] != 1 or raw.shape[1:] != shape:
-        raise ShapeMismatchError(
-            f"mask {path.name} is {raw.shape[0]} band(s) of {raw.shape[1]}x{raw.shape[2]} pixels but {image.name} is "
-            f"{shape[0]}x{shape[1]}; give a single-band mask on the image's grid (resample a 20 m SCL to 10 m)"
-        )
-    return np.isin(raw[0], np.asarray(codes))
+def _codes_valid(path: Path, image: Path, shape: tuple[int, int], codes: Sequence[float],
+                 rows: tuple[int, int] | None = None) -> np.ndarray:
+    """(rows, cols) True where the single-band raster ``path`` holds one of ``codes``; only its rows
+    ``r0:r1`` when ``rows`` is given (the size check is on the whole raster)."""
+    with open_raster(path) as src:
+        _check_raw_size(src, path)
+        idx = _band_indexes(src, None)
+        if len(idx) != 1 or (src.height, src.width) != tuple(shape):
+            raise ShapeMismatchError(
+                f"mask {path.name} is {len(idx)} band(s) of {src.height}x{src.width} pixels but {image.name} is "
+                f"{shape[0]}x{shape[1]}; give a single-band mask on the image's grid (resample a 20 m SCL to 10 m)"
+            )
+        window = None if rows is None else Window(0, rows[0], src.width, rows[1] - rows[0])
+        return np.isin(src.read(idx[0], window=window), np.asarray(codes))
+
+
+def _read_window(src: Any, path: Path, idx: list[int], scale: float | None, nodata: float | None,
+                 rows: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """Rows ``r0:r1`` of one open date, decoded as `read_scene` decodes the whole file: (bands, h, cols)
+    float32 values and (h, cols) valid (no NaN, no nodata, GDAL dataset mask set)."""
+    window = Window(0, rows[0], src.width, rows[1] - rows[0])
+    stored = src.read(idx, window=window)
+    nd = src.nodata if nodata is None else nodata
+    nd = None if nd is None else float(nd)
+    _, sc, off = _scaling(src, idx, scale, 0.0, nd)
+    mask = ~np.isnan(stored).any(axis=0) if stored.dtype.kind == "f" else np.ones(stored.shape[1:], bool)
+    if nd is not None and not np.isnan(nd):
+        mask &= ~(stored == nd).any(axis=0)
+    flags = {f for band_flags in src.mask_flag_enums for f in band_flags}
+    if MaskFlags.per_dataset in flags or MaskFlags.alpha in flags:
+        mask &= src.dataset_mask(window=window) > 0
+    data = stored.astype(np.float32)
+    del stored
+    if (sc != 1).any():
+        data *= sc.astype(np.float32)
+    if (off != 0).any():
+        data += off.astype(np.float32)
+    check_finite(data, mask, f"'{path.name}'", f" in rows {rows[0]}-{rows[1]}")
+    return data, mask
 
 
 def _read_date(
@@ -190,6 +233,113 @@ def _read_date(
     return scene.data, np.asarray(scene.mask), scene.bands, scene.transform, scene.crs
 
 
+_Grid = tuple[tuple[int, int], Transform, "str | None", Path]
+"""(shape, transform, CRS, first file) of a folder's images, for `_check_grid`."""
+
+
+@dataclasses.dataclass(frozen=True)
+class FolderGrid:
+    """The grid of a folder of dated stacks, from the file headers only (`folder_grid`).
+
+    ``bands`` maps each sensor to its band names and ``dates`` to its sorted dates; ``first_year``
+    is the year the ``doy`` of `geotiff_series_dpixels` / `sensor_folders_dpixels` count from.
+    """
+
+    shape: tuple[int, int]
+    transform: Transform
+    crs: str | None
+    bands: dict[str, tuple[str, ...]]
+    dates: dict[str, tuple[_dt.date, ...]]
+    first_year: int
+    name: str
+
+    def block_transform(self, r0: int) -> Transform:
+        """The transform of the block of rows starting at row ``r0``."""
+        return _shifted(self.transform, r0)
+
+
+def _shifted(transform: Transform, r0: int) -> Transform:
+    """``transform`` with its origin moved down ``r0`` rows."""
+    a, b, c, d, e, f = transform
+    return (a, b, c + b * r0, d, e, f + e * r0)
+
+
+def _folder_images(root: Path, pattern: str, scl_suffix: str | None, mask_suffix: str | None
+                   ) -> tuple[dict[_dt.date, Path], dict[str, list[tuple[_dt.date, Path]]]]:
+    """The dated images of ``root`` (one per date) and the sidecars found per suffix."""
+    everything = scan_folder(root)  # FileFormatError if the folder does not exist
+    if not any(p.is_file() for p in root.glob(pattern)):
+        raise FileFormatError(
+            f"no file matching '{pattern}' in {root}; put one multi-band GeoTIFF per date in it, "
+            "named with its date (e.g. S2_20200101.tif)"
+        )
+    side: dict[str, list[tuple[_dt.date, Path]]] = {}
+    for suffix in (scl_suffix, mask_suffix):
+        if suffix:
+            side[suffix] = [(d, p) for d, p in everything if _stem(p).endswith(suffix)]
+    images = _by_date(root, pattern, "image", skip={p for found in side.values() for _, p in found})
+    return images, side
+
+
+def _check_bands(path: Path, count: int, got: tuple[str, ...] | None, first: tuple[int, tuple[str, ...] | None, Path]
+                 ) -> None:
+    """`BandMismatchError` if a date's band count or names differ from the earlier dates'."""
+    count0, names0, path0 = first
+    if count != count0:
+        raise BandMismatchError(
+            f"{path.name} has {count} bands but {path0.name} has {count0}; "
+            "give images with the same bands, or select them with band_indexes=[...]"
+        )
+    if got is not None and names0 is not None and got != names0:
+        raise BandMismatchError(
+            f"{path.name} has bands {', '.join(got)} but earlier dates have {', '.join(names0)}; "
+            "store the bands in one order, or name them with bands=[...]"
+        )
+
+
+def _checked(images: dict[_dt.date, Path], bands: Sequence[str] | None, band_indexes: Sequence[int] | None
+             ) -> Iterator[tuple[_dt.date, Path, Any, list[int], _Grid, tuple[str, ...]]]:
+    """Each image by date, open, after the header checks of the full read (grid, band count and
+    names): ``(date, path, src, band indexes, grid of the first image, band names so far)``."""
+    grid: _Grid | None = None
+    first: tuple[int, tuple[str, ...] | None, Path] | None = None
+    for date in sorted(images):
+        path = images[date]
+        with open_raster(path) as src:
+            _check_raw_size(src, path)
+            idx = _band_indexes(src, band_indexes)
+            _check_dtype(src, path)
+            got = _names(src, idx, bands, None)
+            if got is not None and len(got) != len(idx):
+                raise ShapeMismatchError(f"{path.name} has {len(idx)} bands but {len(got)} band names were given; "
+                                         "give one name per band")
+            shape, transform, crs = (src.height, src.width), tuple(src.transform)[:6], _crs_string(src)
+            grid = grid or (shape, transform, crs, path)  # type: ignore[assignment]
+            _check_grid(grid, shape, transform, crs, path)  # type: ignore[arg-type]
+            first = first or (len(idx), got, path)
+            _check_bands(path, len(idx), got, first)
+            first = (first[0], first[1] or got, first[2])
+            names = first[1] or tuple(f"b{i + 1}" for i in range(first[0]))
+            yield date, path, src, idx, grid, names  # type: ignore[misc]
+
+
+def _headers(images: dict[_dt.date, Path], bands: Sequence[str] | None, band_indexes: Sequence[int] | None
+             ) -> tuple[_Grid, tuple[str, ...]]:
+    """The common grid and band names of ``images`` from their headers (no pixel read)."""
+    *_, (*_, grid, names) = _checked(images, bands, band_indexes)
+    return grid, names
+
+
+def _row_range(rows: slice, height: int) -> tuple[int, int]:
+    """(r0, r1) of a block of rows of a raster of ``height`` rows."""
+    r0 = 0 if rows.start is None else rows.start
+    r1 = height if rows.stop is None else rows.stop
+    if rows.step not in (None, 1) or not 0 <= r0 < r1 <= height:
+        raise UnknownParameterError(f"rows {rows.start}:{rows.stop} are not a block of rows in 0..{height}; "
+                                    f"give rows=slice(r0, r1) with 0 <= r0 < r1 <= {height}")
+    return r0, r1
+
+
 def geotiff_series_dpixels(
     folder: str | os.PathLike[str],
     *,
@@ -202,6 +352,7 @@ def geotiff_series_dpixels(
     clear_codes: Sequence[float] = CFMASK_CLEAR,
     scale: float | None = None,
     nodata: float | None = None,
+    rows: slice | None = None,
 ) -> DPixels:
     """The d-pixels of a folder of dated multi-band rasters (one GeoTIFF stack per date), on their grid.
 
@@ -217,55 +368,59 @@ def geotiff_series_dpixels(
     ``bands`` names the file's bands (else GDAL band descriptions, else ``b1, b2, ...``);
     ``band_indexes`` (1-based) selects some. ``doy`` counts from 1 January of the first year
     (``extra["first_year"]``).
+    ``rows=slice(r0, r1)`` reads only those rows of every date and sidecar: the d-pixels of the block
+    (shape (r1 - r0, cols), the block's transform, the same ``doy`` and first year as the whole
+    read), equal to those rows of the whole read; a block without any valid observation is allowed.
     All images must share the grid: a different size raises `ShapeMismatchError`, a shifted
     transform `ExtentMismatchError`, another CRS `CRSMismatchError`; unreadable or truncated files
     raise `FileFormatError`.
     """
-    root = Path(folder)
-    everything = scan_folder(root)  # FileFormatError if the folder does not exist
-    if not any(p.is_file() for p in root.glob(pattern)):
-        raise FileFormatError(
-            f"no file matching '{pattern}' in {root}; put one multi-band GeoTIFF per date in it, "
-            "named with its date (e.g. S2_20200101.tif)"
-        )
-    side: dict[str, list[tuple[_dt.date, Path]]] = {}
-    for suffix in (scl_suffix, mask_suffix):
-        if suffix:
-            side[suffix] = [(d, p) for d, p in everything if _stem(p).endswith(suffix)]
-    images = _by_date(root, pattern, "image", skip={p for found in side.values() for _, p in found})
+    return _series(Path(folder), pattern=pattern, sensor=sensor, bands=bands, band_indexes=band_indexes,
+                   scl_suffix=scl_suffix, mask_suffix=mask_suffix, clear_codes=clear_codes, scale=scale,
+                   nodata=nodata, rows=rows)[0]
 
-    data, valid, names = [], [], None
-    grid: tuple[tuple[int, int], Transform, str | None, Path] | None = None
-    for date, path in sorted(images.items()):
-        x, ok, got, transform, crs = _read_date(path, bands, band_indexes, scale, nodata)
-        if grid is None:
-            grid = (x.shape[1:], transform, crs, path)
-        _check_grid(grid, x.shape[1:], transform, crs, path)
-        if data and x.shape[0] != data[0].shape[0]:
-            raise BandMismatchError(
-                f"{path.name} has {x.shape[0]} bands but {grid[3].name} has {data[0].shape[0]}; "
-                "give images with the same bands, or select them with band_indexes=[...]"
-            )
-        if got is not None:
-            if names is not None and got != names:
-                raise BandMismatchError(
-                    f"{path.name} has bands {', '.join(got)} but earlier dates have {', '.join(names)}; "
-                    "store the bands in one order, or name them with bands=[...]"
-                )
-            names = got
+
+def _series(root: Path, *, pattern: str = "*", sensor: str = "s2", bands: Sequence[str] | None = None,
+            band_indexes: Sequence[int] | None = None, scl_suffix: str | None = "_SCL",
+            mask_suffix: str | None = MASK_SUFFIX, clear_codes: Sequence[float] = CFMASK_CLEAR,
+            scale: float | None = None, nodata: float | None = None, rows: slice | None = None
+            ) -> tuple[DPixels, _Grid]:
+    """`geotiff_series_dpixels` and the grid of the whole folder."""
+    images, side = _folder_images(root, pattern, scl_suffix, mask_suffix)
+    window: tuple[int, int] | None = None
+    data, valid = [], []
+
+    def add(date: _dt.date, path: Path, x: np.ndarray, ok: np.ndarray, shape: tuple[int, int],
+            window: tuple[int, int] | None) -> None:
         for suffix, found in side.items():
             sidecar = _match_mask(path, date, found, suffix)
             if sidecar is not None:
                 codes = sorted(SCL_VALID) if suffix == scl_suffix else clear_codes
-                ok = ok & _codes_valid(sidecar, path, x.shape[1:], codes)
+                ok = ok & _codes_valid(sidecar, path, shape, codes, window)
         data.append(x)
         valid.append(ok)
 
-    assert grid is not None  # _by_date found at least one image
-    stack = np.stack(data)  # (T, C, rows, cols)
-    t, c, rows, cols = stack.shape
-    mask = np.stack(valid)  # (T, rows, cols)
-    if not mask.any():
+    if rows is not None:
+        for date, path, src, idx, grid, seen in _checked(images, bands, band_indexes):
+            window = window or _row_range(rows, grid[0][0])
+            x, ok = _read_window(src, path, idx, scale, nodata, window)
+            add(date, path, x, ok, grid[0], window)
+            names = seen
+    else:
+        for date, path in sorted(images.items()):
+            x, ok, got, transform, crs = _read_date(path, bands, band_indexes, scale, nodata)
+            if not data:
+                grid, names = (x.shape[1:], transform, crs, path), got  # type: ignore[assignment]
+            _check_grid(grid, x.shape[1:], transform, crs, path)
+            _check_bands(path, x.shape[0], got, (data[0].shape[0] if data else x.shape[0], names, grid[3]))
+            names = names or got
+            add(date, path, x, ok, x.shape[1:], None)
+
+    stack = np.stack(data)  # (T, C, h, cols)
+    data.clear()
+    t, c, h, cols = stack.shape
+    mask = np.stack(valid)  # (T, h, cols)
+    if window is None and not mask.any():
         raise NoDataError(
             f"no valid observation in {root}: every pixel of every date is nodata or masked; "
             "check the nodata value and the SCL/mask sidecars"
@@ -273,11 +428,41 @@ def geotiff_series_dpixels(
     dates = sorted(images)
     start = _dt.date(dates[0].year, 1, 1)
     doy = np.array([(d - start).days + 1 for d in dates])
-    values = np.moveaxis(stack, (0, 1), (2, 3)).reshape(rows * cols, t, c)
-    series = SensorSeries(values, np.moveaxis(mask, 0, 2).reshape(rows * cols, t), doy,
+    values = np.moveaxis(stack, (0, 1), (2, 3)).reshape(h * cols, t, c)
+    del stack
+    series = SensorSeries(values, np.moveaxis(mask, 0, 2).reshape(h * cols, t), doy,
                           names or tuple(f"b{i + 1}" for i in range(c)))
-    return DPixels({sensor: series}, (rows, cols), grid[1], grid[2], root.name,
-                   {"first_year": np.array(dates[0].year)})
+    transform = grid[1] if window is None else _shifted(grid[1], window[0])
+    dp = DPixels({sensor: series}, (h, cols), transform, grid[2], root.name, {"first_year": np.array(dates[0].year)})
+    return dp, grid
+
+
+def _series_grid(root: Path, *, pattern: str = "*", sensor: str = "s2", bands: Sequence[str] | None = None,
+                 band_indexes: Sequence[int] | None = None, scl_suffix: str | None = "_SCL",
+                 mask_suffix: str | None = MASK_SUFFIX, **_: Any) -> tuple[FolderGrid, _Grid]:
+    """`folder_grid` of one folder of stacks (options that do not change the grid are ignored)."""
+    images, _side = _folder_images(root, pattern, scl_suffix, mask_suffix)
+    grid, names = _headers(images, bands, band_indexes)
+    dates = tuple(sorted(images))
+    return FolderGrid(grid[0], grid[1], grid[2], {sensor: names}, {sensor: dates}, dates[0].year, root.name), grid
+
+
+def folder_grid(folder: str | os.PathLike[str], **options: Any) -> FolderGrid:
+    """The grid of a folder of dated stacks (or of its `SENSOR_FOLDERS` sub-folders) from the file
+    headers only, without reading pixels: shape, transform, CRS, band names and dates per sensor, and
+    the first year, as `dpixels_of` would read the folder with ``options``. Raises as the full read
+    does when the dates' grids or bands differ (sidecars are checked when blocks are read)."""
+    folder = Path(folder)
+    found = {name: folder / name for name in SENSOR_FOLDERS if (folder / name).is_dir()}
+    if not found:
+        return _series_grid(folder, **options)[0]
+    parts = {name: _series_grid(d, **{**options, "sensor": name}) for name, d in found.items()}
+    first_name, (first, first_grid) = next(iter(parts.items()))
+    for name, (_g, grid) in parts.items():
+        _check_grid((*first_grid[:3], found[first_name]), grid[0], grid[1], grid[2], found[name])
+    return FolderGrid(first.shape, first.transform, first.crs, {k: g.bands[k] for k, (g, _) in parts.items()},
+                      {k: g.dates[k] for k, (g, _) in parts.items()}, min(g.first_year for g, _ in parts.values()),
+                      folder.name)
 
 
 def _check_grid(
@@ -316,7 +501,7 @@ def dpixels_of(source: str | os.PathLike[str], *, root: str | os.PathLike[str] |
 
     A string that is a data-set name is loaded with `stfusion.data.load_dataset` (from ``root``) even
     when a folder of that name exists; a `Path` is always a folder. ``options`` go to the converter
-    (e.g. ``with_s1=True`` for ts_fusets_field, ``pattern=`` for a folder).
+    (e.g. ``with_s1=True`` for ts_fusets_field, ``pattern=`` or ``rows=slice(r0, r1)`` for a folder).
     """
     from .catalog import load_dataset
 
@@ -336,26 +521,26 @@ SENSOR_FOLDERS = ("s2", "s1")
 """Sub-folders read as one sensor each by `sensor_folders_dpixels` (S1 values are read unscaled, e.g. dB)."""
 
 
-def sensor_folders_dpixels(folder: str | os.PathLike[str], **options: Any) -> DPixels:
+def sensor_folders_dpixels(folder: str | os.PathLike[str], *, rows: slice | None = None, **options: Any) -> DPixels:
     """Several sensors on one grid: each sub-folder of ``folder`` named in `SENSOR_FOLDERS` is a
     folder of dated stacks (`geotiff_series_dpixels`, ``sensor`` = the sub-folder's name; "s2" with
     its SCL rasters, "s1" unscaled unless ``scale`` is given). Days count from 1 January of the
-    earliest first year of the sensors. Raises if the sensors' grids differ."""
+    earliest first year of the sensors. ``rows=slice(r0, r1)`` reads that block of rows of every
+    sensor (as `geotiff_series_dpixels`). Raises if the sensors' grids differ."""
     folder = Path(folder)
     found = {name: folder / name for name in SENSOR_FOLDERS if (folder / name).is_dir()}
     if not found:
         raise FileFormatError(f"{folder} has none of the sub-folders {', '.join(SENSOR_FOLDERS)}; put each sensor's "
                               "dated stacks in its own sub-folder")
-    parts = {name: geotiff_series_dpixels(d, sensor=name, **({"scale": 1.0} if name == "s1" else {}) | options)
+    parts = {name: _series(d, **({"scale": 1.0} if name == "s1" else {}) | options | {"sensor": name, "rows": rows})
              for name, d in found.items()}
-    first_name, first = next(iter(parts.items()))
-    for name, dp in parts.items():
-        _check_grid((first.shape, first.transform, first.crs, found[first_name]), dp.shape, dp.transform, dp.crs,
-                    found[name])
-    years = {name: int(dp.extra["first_year"]) for name, dp in parts.items()}
+    first_name, (first, first_grid) = next(iter(parts.items()))
+    for name, (_dp, grid) in parts.items():
+        _check_grid((*first_grid[:3], found[first_name]), grid[0], grid[1], grid[2], found[name])
+    years = {name: int(dp.extra["first_year"]) for name, (dp, _) in parts.items()}
     start = min(years.values())
     sensors = {}
-    for name, dp in parts.items():
+    for name, (dp, _) in parts.items():
         s = dp.sensors[name]
         shift = (_dt.date(years[name], 1, 1) - _dt.date(start, 1, 1)).days
         sensors[name] = SensorSeries(s.values, s.valid, s.doy + shift, s.bands)
@@ -369,7 +554,9 @@ __all__ = [
     "SCL_INVALID",
     "SCL_VALID",
     "TESSERA_S2_BANDS",
+    "FolderGrid",
     "dpixels_of",
+    "folder_grid",
     "fusets_dpixels",
     "geotiff_series_dpixels",
     "presto_dpixels",

@@ -11,6 +11,11 @@ values and scales bit for bit. (The forward passes must match too because float3
 products may round differently with the batch size.) d-pixels without a grid count as rows of
 `ROW_PIXELS` pixels.
 
+`iter_tiles_from` streams: it reads each tile's rows with a ``read_rows(r0, r1)`` function (e.g.
+`stfusion.data.dpixel_sources.geotiff_series_dpixels` with ``rows=``) and embeds them with their
+global row numbers (`embed_rows` ``row_offset``), so a scene never held in memory gets the same
+values as `iter_tiles` on the whole scene.
+
 The pair is written into temporary ``.npy`` memmaps beside the outputs (`NpyPairWriter`), one
 tile at a time, and renamed onto ``NAME.npy`` / ``NAME_scales.npy`` once every row is written; a
 failed run removes them. Quantisation is `stfusion.embed.quantise.quantise` per tile, the same
@@ -23,7 +28,7 @@ import os
 import uuid
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 import numpy as np
 
@@ -51,11 +56,16 @@ def n_rows(dp: DPixels) -> int:
     return dp.shape[0] if dp.shape is not None else -(-dp.pixels // ROW_PIXELS)
 
 
-def rows_per_pass(dp: DPixels, batch: int) -> int:
-    """Whole rows the model reads per forward pass: ``batch // row_length``, at least 1, at most the scene."""
+def rows_per_pass(dp: DPixels, batch: int, scene_rows: int | None = None) -> int:
+    """Whole rows the model reads per forward pass: ``batch // row_length``, at least 1, at most the
+    scene (``scene_rows``, default the rows of ``dp``)."""
+    return _group(n_rows(dp) if scene_rows is None else scene_rows, row_length(dp), batch)
+
+
+def _group(rows: int, length: int, batch: int) -> int:
     if batch < 1:
         raise UnknownParameterError(f"batch must be >= 1 pixel, got {batch}; e.g. batch=4096")
-    return max(1, min(batch // row_length(dp), n_rows(dp)))
+    return max(1, min(batch // length, rows))
 
 
 def _check_seed(seed: int) -> None:
@@ -64,14 +74,15 @@ def _check_seed(seed: int) -> None:
 
 
 def _row_views(dp: DPixels, std: "Standardiser", rows: range, samples: int, seed: int, draw: int,
-               device: Any) -> dict[str, tuple[Any, Any]]:
-    """Model inputs of the pixels of ``rows``: each row sampled by ``default_rng([seed, row])``
-    (draw 0) or ``default_rng([seed, row, draw])``."""
+               device: Any, row_offset: int = 0) -> dict[str, tuple[Any, Any]]:
+    """Model inputs of the pixels of ``rows`` of ``dp``: each row sampled by ``default_rng([seed, row])``
+    (draw 0) or ``default_rng([seed, row, draw])``, ``row`` its global number ``row_offset + r``."""
     import torch
 
     length = row_length(dp)
     a, b = rows.start * length, min(rows.stop * length, dp.pixels)
-    rngs = [np.random.default_rng([seed, r] if draw == 0 else [seed, r, draw]) for r in rows]
+    rngs = [np.random.default_rng([seed, g] if draw == 0 else [seed, g, draw])
+            for g in range(rows.start + row_offset, rows.stop + row_offset)]
     out = {}
     for name, s in dp.sensors.items():
         valid = s.valid[a:b]
@@ -84,22 +95,29 @@ def _row_views(dp: DPixels, std: "Standardiser", rows: range, samples: int, seed
 
 
 def embed_rows(model: "EmbeddingModel", std: "Standardiser", dp: DPixels, start: int, stop: int, *,
-               batch: int = 4096, seed: int = 0, draws: int = 1, device: str = "cpu", bar: Any = None
-               ) -> tuple[np.ndarray, np.ndarray]:
+               batch: int = 4096, seed: int = 0, draws: int = 1, device: str = "cpu", bar: Any = None,
+               row_offset: int = 0, scene_rows: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(P, latent) float32 embeddings of the pixels of rows ``start:stop`` and their (P,) valid flag
     (a valid observation of every sensor); invalid pixels get zeros. Each embedding is the mean over
     ``draws`` independent temporal samples (TESSERA's ``repeat_times``; 1 in the released maps).
-    ``start`` must be a multiple of `rows_per_pass` so that the forward passes are the scene's (see
-    the module docstring); ``bar`` (a tqdm bar) advances by one per row."""
+    ``dp`` may be a block of a larger scene: its first row is row ``row_offset`` of a scene of
+    ``scene_rows`` rows (default: the block ends the scene); sampling and forward passes follow the
+    scene's rows. ``row_offset + start`` must be a multiple of `rows_per_pass` so that the forward
+    passes are the scene's (see the module docstring); ``bar`` (a tqdm bar) advances by one per row."""
     import torch
 
     _check_seed(seed)
     if draws < 1:
         raise UnknownParameterError(f"draws must be >= 1 sample draw per pixel, got {draws}; e.g. draws=8")
-    group = rows_per_pass(dp, batch)
-    if start % group or not 0 <= start <= stop <= n_rows(dp):
-        raise UnknownParameterError(f"rows {start}:{stop} do not start a forward pass of {group} rows in "
-                                    f"0..{n_rows(dp)}; start at a multiple of {group}")
+    total = row_offset + n_rows(dp) if scene_rows is None else scene_rows
+    if row_offset < 0 or row_offset + n_rows(dp) > total:
+        raise UnknownParameterError(f"a block of {n_rows(dp)} rows at row {row_offset} is not inside a scene of "
+                                    f"{total} rows; give row_offset >= 0 and scene_rows >= row_offset + rows")
+    group = rows_per_pass(dp, batch, total)
+    if (row_offset + start) % group or not 0 <= start <= stop <= n_rows(dp):
+        raise UnknownParameterError(f"rows {row_offset + start}:{row_offset + stop} do not start a forward pass of "
+                                    f"{group} rows in {row_offset}..{row_offset + n_rows(dp)}; start at a multiple "
+                                    f"of {group}")
     length = row_length(dp)
     a, b = start * length, min(stop * length, dp.pixels)
     ok = np.logical_and.reduce([s.valid[a:b].any(axis=1) for s in dp.sensors.values()])
@@ -109,7 +127,8 @@ def embed_rows(model: "EmbeddingModel", std: "Standardiser", dp: DPixels, start:
     with torch.no_grad():
         for r in range(start, stop, group):
             rows = range(r, min(r + group, stop))
-            z = sum(model(_row_views(dp, std, rows, model.cfg.samples, seed, k, dev)) for k in range(draws))
+            z = sum(model(_row_views(dp, std, rows, model.cfg.samples, seed, k, dev, row_offset))
+                    for k in range(draws))
             out[(r - start) * length:(rows.stop - start) * length] = (z / draws).cpu().numpy()
             if bar is not None:
                 bar.update(len(rows))
@@ -119,9 +138,12 @@ def embed_rows(model: "EmbeddingModel", std: "Standardiser", dp: DPixels, start:
 
 def tile_rows(dp: DPixels, tile: int, batch: int) -> int:
     """The tile actually used: ``tile`` rounded down to a multiple of `rows_per_pass`, at least one pass."""
+    return _tile_step(rows_per_pass(dp, batch), tile)
+
+
+def _tile_step(group: int, tile: int) -> int:
     if tile < 1:
         raise UnknownParameterError(f"the tile must be >= 1 row, got {tile}; e.g. --tile {DEFAULT_TILE}")
-    group = rows_per_pass(dp, batch)
     return max(group, tile // group * group)
 
 
@@ -143,6 +165,33 @@ def iter_tiles(model: "EmbeddingModel", std: "Standardiser", dp: DPixels, *, til
             h = min(step, rows - r)
             e, ok = embed_rows(model, std, dp, r, r + h, batch=batch, seed=seed, draws=draws, device=device,
                                bar=bar)
+            q, s = quantise(e.reshape(h, cols, -1), ok.reshape(h, cols))
+            yield slice(r, r + h), q, s
+
+
+def iter_tiles_from(model: "EmbeddingModel", std: "Standardiser", read_rows: Callable[[int, int], DPixels],
+                    shape: tuple[int, int], *, tile: int = DEFAULT_TILE, batch: int = 4096, seed: int = 0,
+                    draws: int = 1, device: str = "cpu", progress: bool = True
+                    ) -> Iterator[tuple[slice, np.ndarray, np.ndarray]]:
+    """`iter_tiles` on a scene of ``shape`` (rows, cols) that is never loaded whole: each tile's rows
+    come from ``read_rows(r0, r1)``, a gridded `DPixels` of shape (r1 - r0, cols). The values and
+    scales equal `iter_tiles` on the whole scene bit for bit; memory is set by the tile."""
+    from tqdm.auto import tqdm
+
+    _check_seed(seed)
+    rows, cols = (int(v) for v in shape)
+    group = _group(rows, cols, batch)
+    step = _tile_step(group, tile)
+    with tqdm(total=rows, desc="embedding", unit="row", disable=not progress) as bar:
+        for r in range(0, rows, step):
+            h = min(step, rows - r)
+            block = read_rows(r, r + h)
+            if block.shape != (h, cols):
+                raise ShapeMismatchError(f"read_rows({r}, {r + h}) gave d-pixels of shape {block.shape}; "
+                                         f"expected {(h, cols)} rows x cols")
+            e, ok = embed_rows(model, std, block, 0, h, batch=batch, seed=seed, draws=draws, device=device,
+                               bar=bar, row_offset=r, scene_rows=rows)
+            del block
             q, s = quantise(e.reshape(h, cols, -1), ok.reshape(h, cols))
             yield slice(r, r + h), q, s
 
