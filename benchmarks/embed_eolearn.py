@@ -24,9 +24,9 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from embed_tables import seed_table, write_block
 from sklearn.metrics import accuracy_score, f1_score
 
-from stfusion.bench.atomic import write_text
 from stfusion.data import load_dataset
 from stfusion.data.ts_sets import image_series_dpixels
 from stfusion.embed.config import config
@@ -81,20 +81,12 @@ def main() -> None:
                     pred = Head(head, seed=seed).fit(x[tr], labels[tr]).predict(x[te])
                     scores.setdefault((name, head, frac), []).append(
                         (f1_score(labels[te], pred, average="macro"), accuracy_score(labels[te], pred)))
-    lines = ["| input | head | labels | macro-F1 | OA |", "|---|---|---|---|---|"]
-    for (name, head, frac), v in scores.items():
-        a = np.array(v)
-        lines.append(f"| {name} | {head} | {100 * frac:g} % | {a[:, 0].mean():.3f} ± {a[:, 0].std():.3f} | "
-                     f"{a[:, 1].mean():.3f} ± {a[:, 1].std():.3f} |")
-    text = "\n".join(lines) + (f"\n\nSeeds {args.seeds}; {args.steps} self-supervised steps of the tiny model, "
-                               f"{args.samples} samples per view, embeddings averaged over {args.draws} draws.")
+    text = seed_table(scores, ("macro-F1", "OA")) + (
+        f"\n\nSeeds {args.seeds}; {args.steps} self-supervised steps of the tiny model, "
+        f"{args.samples} samples per view, embeddings averaged over {args.draws} draws.")
     print(text)
     if args.write is not None:
-        page = args.write.read_text(encoding="utf-8")
-        head_, _, rest = page.partition("<!-- embed-eolearn -->")
-        _, _, tail = rest.partition("<!-- /embed-eolearn -->")
-        write_text(args.write, f"{head_}<!-- embed-eolearn -->\n{text}\n<!-- /embed-eolearn -->{tail}")
-        print(f"wrote {args.write}")
+        write_block(args.write, "embed-eolearn", text)
 
 
 if __name__ == "__main__":

@@ -25,9 +25,9 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from embed_tables import seed_table, write_block
 from sklearn.metrics import mean_squared_error, r2_score
 
-from stfusion.bench.atomic import write_text
 from stfusion.data import load_dataset
 from stfusion.data.dpixel_sources import presto_dpixels
 from stfusion.embed.config import config
@@ -82,20 +82,12 @@ def main() -> None:
                     pred = RegressionHead(head, seed=seed).fit(x[tr], y[tr]).predict(x[te]).reshape(-1)
                     scores.setdefault((name, head, frac), []).append(
                         (mean_squared_error(y[te], pred) ** 0.5, r2_score(y[te], pred)))
-    lines = ["| input | head | labels | RMSE (severity) | R² |", "|---|---|---|---|---|"]
-    for (name, head, frac), v in scores.items():
-        a = np.array(v)
-        lines.append(f"| {name} | {head} | {100 * frac:g} % | {a[:, 0].mean():.3f} ± {a[:, 0].std():.3f} | "
-                     f"{a[:, 1].mean():.3f} ± {a[:, 1].std():.3f} |")
-    text = "\n".join(lines) + (f"\n\nSeeds {args.seeds}; {args.steps} self-supervised steps of the tiny model, "
-                               f"embeddings averaged over {args.draws} sample draws.")
+    text = seed_table(scores, ("RMSE (severity)", "R²")) + (
+        f"\n\nSeeds {args.seeds}; {args.steps} self-supervised steps of the tiny model, "
+        f"embeddings averaged over {args.draws} sample draws.")
     print(text)
     if args.write is not None:
-        page = args.write.read_text(encoding="utf-8")
-        head_, _, rest = page.partition("<!-- embed-presto -->")
-        _, _, tail = rest.partition("<!-- /embed-presto -->")
-        write_text(args.write, f"{head_}<!-- embed-presto -->\n{text}\n<!-- /embed-presto -->{tail}")
-        print(f"wrote {args.write}")
+        write_block(args.write, "embed-presto", text)
 
 
 if __name__ == "__main__":

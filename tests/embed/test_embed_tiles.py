@@ -113,24 +113,26 @@ def test_a_failed_run_leaves_no_file_and_keeps_the_old_output(tmp_path, model_st
     assert not any(p.name.startswith((".half", "half")) for p in tmp_path.iterdir())
 
 
+def _peak(fn) -> int:
+    """Peak traced allocation (bytes) while ``fn`` runs."""
+    tracemalloc.start()
+    fn()
+    out = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return out
+
+
 def test_memory_is_set_by_the_tile(model_std):
     """numpy allocations during a tiled pass stay a small fraction of the whole-scene path's."""
     model, std = model_std
     dp = _dpixels((160, 8), 1280, seed=1)
 
-    def peak(fn):
-        tracemalloc.start()
-        fn()
-        out = tracemalloc.get_traced_memory()[1]
-        tracemalloc.stop()
-        return out
-
     def tiled():
         for _ in iter_tiles(model, std, dp, tile=8, batch=64, progress=False):
             pass
 
-    whole = peak(lambda: to_grid(*embed(model, std, dp, batch=64, progress=False), dp.shape))
-    assert peak(tiled) < 0.2 * whole  # 1/20 of the rows; the rest is fixed overhead
+    whole = _peak(lambda: to_grid(*embed(model, std, dp, batch=64, progress=False), dp.shape))
+    assert _peak(tiled) < 0.2 * whole  # 1/20 of the rows; the rest is fixed overhead
 
 
 def test_bad_arguments(model_std):
@@ -219,13 +221,6 @@ def test_streaming_a_folder_needs_memory_for_a_tile_only(tmp_path, model_std):
     model, std = model_std
     small, big = (_stack_folder(tmp_path / f"r{rows}", rows=rows, cols=40, dates=12, seed=3) for rows in (32, 120))
 
-    def peak(fn):
-        tracemalloc.start()
-        fn()
-        out = tracemalloc.get_traced_memory()[1]
-        tracemalloc.stop()
-        return out
-
     def streamed(folder):
         shape = folder_grid(folder).shape
         for _ in iter_tiles_from(model, std, lambda r0, r1: dpixels_of(folder, rows=slice(r0, r1)), shape, tile=8,
@@ -237,7 +232,7 @@ def test_streaming_a_folder_needs_memory_for_a_tile_only(tmp_path, model_std):
             pass
 
     streamed(small)  # warm-up: first-call allocations are not the tile's
-    tile_peak, stream_peak = peak(lambda: streamed(small)), peak(lambda: streamed(big))
-    whole_peak = peak(lambda: whole(big))
+    tile_peak, stream_peak = _peak(lambda: streamed(small)), _peak(lambda: streamed(big))
+    whole_peak = _peak(lambda: whole(big))
     assert stream_peak < 1.2 * tile_peak, (stream_peak, tile_peak)
     assert stream_peak < 0.5 * whole_peak, (stream_peak, whole_peak)
