@@ -118,8 +118,11 @@ def test_probe_usage_errors_are_one_line(tmp_path):
     assert r.exit_code == 2 and "cannot read the embedding pair" in r.output
 
 
-def test_train_and_infer_on_a_folder_of_dated_stacks(tmp_path):
-    """The whole chain on a user folder: 4 dated 2-band GeoTIFFs (one with an SCL raster) -> model -> maps."""
+def test_train_and_infer_on_a_folder_of_dated_stacks(tmp_path, monkeypatch):
+    """The whole chain on a user folder: 4 dated 2-band GeoTIFFs (one with an SCL raster) -> model -> maps;
+    a training killed after its first step resumes from OUT.state when the command is run again."""
+    import stfusion.embed.nets.train as train
+
     from cli_rasters import write_tif
 
     rng = np.random.default_rng(1)
@@ -131,10 +134,16 @@ def test_train_and_infer_on_a_folder_of_dated_stacks(tmp_path):
     scl[0, :4] = 9  # cloud on the top rows of the second date
     write_tif(stacks / "S2_20210301_SCL.tif", scl, nodata=255)
     run = CliRunner()
-    model = tmp_path / "m.pt"
-    r = run.invoke(cli, ["embed", "train", "--dataset", str(stacks), "--steps", "2", "--batch", "8", "--samples", "3",
-                         "--out", str(model)])
-    assert r.exit_code == 0 and model.is_file(), r.output
+    model, state = tmp_path / "m.pt", tmp_path / "m.pt.state"
+    args = ["embed", "train", "--dataset", str(stacks), "--steps", "2", "--batch", "8", "--samples", "3",
+            "--checkpoint-every", "1", "--out", str(model)]
+    real, calls = train.barlow_twins, []
+    monkeypatch.setattr(train, "barlow_twins", lambda *a: calls.append(1) or (real(*a) if len(calls) < 2 else 1 / 0))
+    r = run.invoke(cli, args)
+    assert isinstance(r.exception, ZeroDivisionError) and state.is_file() and not model.exists()
+    monkeypatch.setattr(train, "barlow_twins", real)
+    r = run.invoke(cli, args)
+    assert r.exit_code == 0 and "resuming from" in r.output and model.is_file() and not state.exists(), r.output
     r = run.invoke(cli, ["embed", "infer", "--model", str(model), "--dataset", str(stacks), "--draws", "2",
                          "--out", str(tmp_path / "e")])
     assert r.exit_code == 0, r.output

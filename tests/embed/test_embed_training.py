@@ -62,3 +62,32 @@ def test_qat_and_seeded_runs():
     a = fit_embedding(dp, CFG, steps=3, batch=16, qat=True, progress=False)[2]
     b = fit_embedding(dp, CFG, steps=3, batch=16, qat=True, progress=False)[2]
     assert [h["loss"] for h in a] == pytest.approx([h["loss"] for h in b], rel=1e-5)
+
+
+def test_a_killed_training_resumes_to_the_same_weights(tmp_path, monkeypatch):
+    import stfusion.embed.nets.train as train
+
+    dp, state = _dpixels(), tmp_path / "emb.pt.state"
+    whole, _, hist = fit_embedding(dp, CFG, steps=7, batch=16, progress=False)
+    calls, real = [0], train.barlow_twins
+
+    def dies_at_step_6(z1, z2):
+        calls[0] += 1
+        if calls[0] == 6:
+            raise KeyboardInterrupt
+        return real(z1, z2)
+
+    monkeypatch.setattr(train, "barlow_twins", dies_at_step_6)
+    with pytest.raises(KeyboardInterrupt):
+        fit_embedding(dp, CFG, steps=7, batch=16, progress=False, state=state, every=2)
+    assert torch.load(state, weights_only=True)["step"] == 4  # the last state before the kill
+    monkeypatch.setattr(train, "barlow_twins", real)
+    resumed, _, hist2 = fit_embedding(dp, CFG, steps=7, batch=16, progress=False, state=state, every=2)
+    assert [h["loss"] for h in hist2] == [h["loss"] for h in hist]
+    for (name, a), b in zip(whole.state_dict().items(), resumed.state_dict().values()):
+        assert torch.equal(a, b), name
+    with pytest.raises(CheckpointError, match="other data or options"):
+        fit_embedding(dp, CFG, steps=8, batch=16, progress=False, state=state)
+    state.write_bytes(b"truncated")
+    with pytest.raises(CheckpointError, match="not readable"):
+        fit_embedding(dp, CFG, steps=7, batch=16, progress=False, state=state)

@@ -59,6 +59,20 @@ def test_masked_labels_are_never_used_and_nan_labels_are_ignored():
     assert not np.array_equal(a, c)  # another seed
 
 
+def test_tiled_prediction_equals_the_whole_map(monkeypatch):
+    import stfusion.embed.nets.unet as unet
+
+    emb, target = _scene(90, 77, dim=4)
+    emb[40:43, 50] = np.nan
+    head = UNetRegressor(steps=2, seed=0, **FAST).fit(emb, target)
+    whole = head.predict(emb, tile=10**6)  # one window: the whole padded map
+    tiled = head.predict(emb, tile=21)  # 20-pixel tiles with 32-pixel halos
+    assert np.array_equal(np.isnan(whole), np.isnan(tiled)) and np.isnan(whole[40:43, 50]).all()
+    assert np.nanmax(np.abs(tiled - whole)) < 1e-6 * np.nanmax(np.abs(whole))
+    monkeypatch.setattr(unet, "HALO", 4)  # a halo smaller than the receptive field shows the seams
+    assert np.nanmax(np.abs(head.predict(emb, tile=21) - whole)) > 1e-5 * np.nanmax(np.abs(whole))
+
+
 def test_multi_target_odd_shapes_and_no_data():
     emb, target = _scene(13, 18, dim=4)
     emb[0, 0] = np.nan

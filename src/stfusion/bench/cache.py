@@ -13,11 +13,12 @@ import dataclasses
 import hashlib
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from stfusion.core.atomic import atomic_write
 
 from .atomic import write_text
 
@@ -78,12 +79,6 @@ class RunCache:
         record_path, pred_path = self._paths(key)
         self.dir.mkdir(parents=True, exist_ok=True)
         if prediction is not None:
-            fd, tmp = tempfile.mkstemp(prefix=f".{key}.", suffix=".npz", dir=self.dir)
-            try:
-                with os.fdopen(fd, "wb") as fh:
-                    np.savez(fh, data=prediction[0].astype(np.float32, copy=False), mask=prediction[1])
-                os.replace(tmp, pred_path)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
+            with atomic_write(pred_path) as fh:
+                np.savez(fh, data=prediction[0].astype(np.float32, copy=False), mask=prediction[1])
         write_text(record_path, json.dumps(record, indent=1, sort_keys=True) + "\n")

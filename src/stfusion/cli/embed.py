@@ -54,10 +54,15 @@ def embed() -> None:
 @click.option("--qat", is_flag=True, help="Quantisation-aware training (int8 fake quantisation of the embedding).")
 @click.option("--device", default="cpu", show_default=True)
 @click.option("--out", type=click.Path(path_type=Path), required=True, help="Model checkpoint to write.")
+@click.option("--checkpoint-every", "every", type=click.IntRange(min=1), default=100, show_default=True,
+              metavar="STEPS", help="Write the training state (OUT.state) every STEPS steps.")
 @click.option("--overwrite", is_flag=True)
 def train(dataset: str, size: str, samples: int | None, steps: int, batch: int, seed: int, qat: bool, device: str,
-          out: Path, overwrite: bool) -> None:
+          out: Path, every: int, overwrite: bool) -> None:
     """Train the model self-supervised (Barlow Twins + L_MIX) on every pixel of DATASET.
+
+    The training state is saved to OUT.state every --checkpoint-every steps; if the run is killed,
+    the same command resumes it from there (to the same weights) and removes it at the end.
 
     \b
     stfusion embed train --dataset ts_eolearn_ndvi --size tiny --samples 32 --steps 300 --out emb.pt
@@ -73,9 +78,14 @@ def train(dataset: str, size: str, samples: int | None, steps: int, batch: int, 
     cfg = config(size).with_sensors(**{k: len(s.bands) for k, s in dp.sensors.items()})
     if samples is not None:
         cfg = dataclasses.replace(cfg, samples=samples)
-    model, std, hist = fit_embedding(dp, cfg, steps=steps, batch=batch, seed=seed, qat=qat, device=device)
+    state = out.with_name(out.name + ".state")
+    if state.is_file():
+        click.echo(f"resuming from {state}")
+    model, std, hist = fit_embedding(dp, cfg, steps=steps, batch=batch, seed=seed, qat=qat, device=device,
+                                     state=state, every=every)
     save_model(model, std, out, {"dataset": dataset, "steps": steps, "seed": seed, "qat": qat,
                                  "loss_first": hist[0]["loss"], "loss_last": hist[-1]["loss"]})
+    state.unlink(missing_ok=True)
     click.echo(f"loss {hist[0]['loss']:.1f} -> {hist[-1]['loss']:.1f}; wrote {out}")
 
 

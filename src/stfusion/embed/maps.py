@@ -7,11 +7,11 @@ The ``.npy`` pair follows the released TESSERA tiles: ``NAME.npy`` int8 (rows, c
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
+from stfusion.core.atomic import atomic_write
 from stfusion.core.errors import FileFormatError, ShapeMismatchError
 
 from .quantise import dequantise, quantise
@@ -25,15 +25,8 @@ def to_grid(embeddings: np.ndarray, valid: np.ndarray, shape: tuple[int, int]) -
 
 
 def _save_npy(path: Path, array: np.ndarray) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.save(f, array, allow_pickle=False)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_write(path) as f:
+        np.save(f, array, allow_pickle=False)
 
 
 def save_npy_pair(q: np.ndarray, scales: np.ndarray, path: str | os.PathLike[str]) -> tuple[Path, Path]:

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from stfusion.core.atomic import atomic_write
 from stfusion.core.dpixel import DPixels
 
 from ..config import EmbedConfig
@@ -85,11 +86,16 @@ def _schedule(step: int, steps: int, warmup: float = 0.1) -> float:
 
 
 def fit_embedding(dp: DPixels, cfg: EmbedConfig, *, steps: int, batch: int = 256, lr: float = 1e-2, seed: int = 0,
-                  mix: bool = True, qat: bool = False, device: str = "cpu", progress: bool = True
+                  mix: bool = True, qat: bool = False, device: str = "cpu", progress: bool = True,
+                  state: Any = None, every: int = 100
                   ) -> tuple[EmbeddingModel, Standardiser, list[dict[str, float]]]:
     """Train a new model of shape ``cfg`` on ``dp`` for ``steps`` steps; returns it, its input
-    standardiser and the per-step losses."""
+    standardiser and the per-step losses. With ``state`` (a path) the training state is written
+    there every ``every`` steps, and a run started with the same data and options resumes from it
+    (`stfusion.embed.nets.train_state`); the caller deletes it once the model is saved."""
     from tqdm.auto import tqdm
+
+    from .train_state import load_state, restore, run_key, save_state
 
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
@@ -100,9 +106,17 @@ def fit_embedding(dp: DPixels, cfg: EmbedConfig, *, steps: int, batch: int = 256
     base = [g["lr"] for g in opt.param_groups]
     usable = np.flatnonzero(dp.any_valid)
     order, cursor = rng.permutation(usable), 0
-    history = []
+    history: list[dict[str, float]] = []
+    start = 0
+    if state is not None:
+        key = run_key(dp, {"cfg": asdict(cfg), "steps": steps, "batch": batch, "lr": lr, "seed": seed, "mix": mix,
+                           "qat": qat})
+        blob = load_state(state, key)
+        if blob is not None:
+            start, order, cursor, history = restore(blob, model, opt, rng)
     model.train()
-    for step in tqdm(range(steps), desc="embedding training", disable=not progress):
+    for step in tqdm(range(start, steps), desc="embedding training", initial=start, total=steps,
+                     disable=not progress):
         if cursor + batch > order.size:
             order, cursor = rng.permutation(usable), 0
         pix = order[cursor:cursor + batch]
@@ -130,6 +144,8 @@ def fit_embedding(dp: DPixels, cfg: EmbedConfig, *, steps: int, batch: int = 256
         opt.step()
         row["loss"] = float(loss.detach())
         history.append(row)
+        if state is not None and (step + 1) % every == 0 and step + 1 < steps:
+            save_state(state, key, step + 1, model, opt, rng, order, cursor, history)
     model.eval()
     return model, std, history
 
@@ -154,21 +170,13 @@ def embed(model: EmbeddingModel, std: Standardiser, dp: DPixels, *, batch: int =
 def save_model(model: EmbeddingModel, std: Standardiser, path: Any, card: dict | None = None) -> None:
     """Weights, shape, standardiser and ``card`` in one file (plain types: loads with weights_only=True)."""
     import json
-    import os
-    import tempfile
     from pathlib import Path
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     meta = json.loads(json.dumps({"config": asdict(model.cfg), "stats": std.stats, "card": card or {}}))
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save({"state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()}, "meta": meta}, f)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_write(path) as f:
+        torch.save({"state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()}, "meta": meta}, f)
 
 
 def load_model(path: Any) -> tuple[EmbeddingModel, Standardiser, dict]:

@@ -6,8 +6,8 @@ only pixels where ``mask`` is True and the label is finite count, so unlabelled 
 as context (inputs) but their labels never are. Inputs are standardised per channel with the
 fit map's statistics (over pixels with finite embeddings; no-data pixels become 0, the mean),
 targets with the labelled pixels' statistics. AdamW with a cosine-decayed rate, random flips,
-seeded initialisation and crops. `predict(emb)` runs the whole map at once, reflect-padded to a
-multiple of 4; pixels with a non-finite embedding get NaN.
+seeded initialisation and crops. `predict(emb)` predicts the map reflect-padded to a multiple of 4,
+tile by tile with a halo; pixels with a non-finite embedding get NaN.
 
 The net: two levels down and two up, (Conv3x3-BN-ReLU) x 2 per level at widths w, 2w, 4w,
 max-pool down, transposed convolutions up with skip connections, a 1x1 output.
@@ -25,6 +25,7 @@ from torch import Tensor, nn
 from stfusion.core.errors import NoDataError, ShapeMismatchError, UnknownParameterError
 
 LOSSES = ("mse", "l1")
+HALO = 32  # > the receptive-field radius of `UNet` (about 22 pixels); a multiple of 4
 
 
 def _double_conv(cin: int, cout: int) -> nn.Sequential:
@@ -49,6 +50,21 @@ class UNet(nn.Module):
         m = self.mid(nn.functional.max_pool2d(e1, 2))
         d1 = self.dec1(torch.cat([self.up1(m), e1], dim=1))
         return self.head(self.dec0(torch.cat([self.up0(d1), e0], dim=1)))
+
+
+def _reflect_frame(n: int) -> tuple[int, np.ndarray]:
+    """The rows (or columns) of a length-``n`` axis reflect-padded to a multiple of 4: the offset of
+    the first real one and the source index of each."""
+    top = -n % 4 // 2
+    return top, np.pad(np.arange(n), (top, -n % 4 - top), mode="reflect")
+
+
+def _down4(i: int) -> int:
+    return i // 4 * 4
+
+
+def _up4(i: int) -> int:
+    return -(-i // 4) * 4
 
 
 @dataclass
@@ -154,22 +170,32 @@ class UNetRegressor:
         return self
 
     @torch.no_grad()
-    def predict(self, emb: np.ndarray) -> np.ndarray:
-        """(rows, cols) or (rows, cols, K) float32 predictions for the whole map ``emb``; NaN where
-        the embedding is not finite."""
+    def predict(self, emb: np.ndarray, tile: int = 512) -> np.ndarray:
+        """(rows, cols) or (rows, cols, K) float32 predictions for the map ``emb``; NaN where the
+        embedding is not finite. The net runs on ``tile`` x ``tile`` windows with a 32-pixel halo
+        (more than its receptive field), so the network's memory follows the tile, and the result
+        is the whole-map one (same reflect padding, pooling grid and borders; float rounding aside)."""
         if self._net is None:
             raise UnknownParameterError("the UNet head is not trained; call fit(emb, target, mask) first")
-        emb = np.asarray(emb, dtype=np.float32)
         if emb.ndim != 3 or emb.shape[-1] != self._stats[0].size:
             raise ShapeMismatchError(f"the embedding map has shape {emb.shape}; expected (rows, cols, "
                                      f"{self._stats[0].size}) like the one the head was fitted on")
+        if tile < 4:
+            raise UnknownParameterError(f"UNet prediction tile must be >= 4 pixels, got {tile}")
         rows, cols, _ = emb.shape
-        x, ok = self._inputs(emb)
-        pr, pc = -rows % 4, -cols % 4
-        x = np.pad(x, ((pr // 2, pr - pr // 2), (pc // 2, pc - pc // 2), (0, 0)), mode="reflect")
+        (top, ridx), (left, cidx) = (_reflect_frame(n) for n in (rows, cols))
+        step = tile // 4 * 4
+        out = np.full((rows, cols, self._stats[2].size), np.nan, np.float32)
         dev = next(self._net.parameters()).device
-        out = self._net(torch.from_numpy(np.ascontiguousarray(np.moveaxis(x, -1, 0)))[None].to(dev))[0]
-        out = np.moveaxis(out.cpu().numpy(), 0, -1)[pr // 2:pr // 2 + rows, pc // 2:pc // 2 + cols]
-        out = out.astype(np.float64) * self._stats[3] + self._stats[2]
-        out = np.where(ok[..., None], out, np.nan).astype(np.float32)
+        for r0 in range(0, rows, step):
+            for c0 in range(0, cols, step):  # the tile [r0, r1) x [c0, c1) of the map, in frame coordinates
+                r1, c1 = min(r0 + step, rows) + top, min(c0 + step, cols) + left
+                a0, b0 = _down4(max(0, r0 + top - HALO)), _down4(max(0, c0 + left - HALO))
+                a1, b1 = min(ridx.size, r1 + HALO), min(cidx.size, c1 + HALO)
+                a1, b1 = a0 + _up4(a1 - a0), b0 + _up4(b1 - b0)  # frame sizes are multiples of 4
+                x, ok = self._inputs(np.asarray(emb[ridx[a0:a1]][:, cidx[b0:b1]], dtype=np.float32))
+                y = self._net(torch.from_numpy(np.ascontiguousarray(np.moveaxis(x, -1, 0)))[None].to(dev))[0]
+                y = np.moveaxis(y.cpu().numpy(), 0, -1).astype(np.float64) * self._stats[3] + self._stats[2]
+                out[r0:r1 - top, c0:c1 - left] = np.where(ok[..., None], y, np.nan)[r0 + top - a0:r1 - a0,
+                                                                                    c0 + left - b0:c1 - b0]
         return out[..., 0] if self._squeeze else out

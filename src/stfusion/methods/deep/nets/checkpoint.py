@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
 import numpy as np
 import torch
 
+from stfusion.core.atomic import atomic_write
 from stfusion.core.errors import CheckpointError
 
 from .base import TrainableNet
@@ -36,14 +36,8 @@ def save_checkpoint(net: TrainableNet, card: Mapping[str, Any], path: str | os.P
     side = path.with_name(path.name + ".json")
     for target, write in ((path, lambda f: torch.save({"state_dict": state, "card": card}, f)),
                           (side, lambda f: f.write(json.dumps(card, indent=2).encode()))):
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{target.name}.", suffix=".part")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                write(f)
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        with atomic_write(target) as f:
+            write(f)
     return path
 
 
