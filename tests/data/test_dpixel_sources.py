@@ -12,6 +12,7 @@ import rasterio
 from rasterio.transform import Affine
 
 from stfusion.core.errors import (
+    BandMismatchError,
     CRSMismatchError,
     DateError,
     ExtentMismatchError,
@@ -323,3 +324,25 @@ def test_sensor_subfolders_read_in_row_blocks_equal_the_full_read(tmp_path):
     _tif(tmp_path / "s1" / "S1_20200301.tif", np.zeros((2, 6, 5), np.float32), nodata=None)
     with pytest.raises(ShapeMismatchError):
         dpixels_of(tmp_path, rows=slice(0, 2))  # the blocks have equal shapes, the files do not
+
+
+def test_s1_orbit_folders_are_pooled_in_time_order(tmp_path):
+    (tmp_path / "s2").mkdir()
+    _folder(tmp_path / "s2")
+    for orbit, dates, level in (("s1_ascending", ("20200110", "20200301"), -15.0),
+                                ("s1_descending", ("20200110", "20200205"), -10.0)):
+        (tmp_path / orbit).mkdir()
+        for k, d in enumerate(dates):
+            _tif(tmp_path / orbit / f"S1_{d}.tif", np.full((2, 4, 5), level + k, np.float32), nodata=None)
+    dp = dpixels_of(tmp_path)
+    s1 = dp.sensors["s1"]
+    assert set(dp.sensors) == {"s1", "s2"} and s1.doy.tolist() == [10, 10, 36, 61]
+    assert s1.values[0, :, 0].tolist() == [-15.0, -10.0, -9.0, -14.0]  # ascending first on the shared date
+    assert [b.sensors["s1"].values.shape for b in _concat_blocks(lambda rows: dpixels_of(tmp_path, rows=rows), 4, 2)] \
+        == [(10, 4, 2)] * 2
+    grid = folder_grid(tmp_path)
+    assert set(grid.bands) == {"s1", "s2"} and len(grid.dates["s1"]) == 4
+    _tif(tmp_path / "s1_descending" / "S1_20200205.tif", np.zeros((1, 4, 5), np.float32), nodata=None)
+    _tif(tmp_path / "s1_descending" / "S1_20200110.tif", np.zeros((1, 4, 5), np.float32), nodata=None)
+    with pytest.raises(BandMismatchError, match="same bands"):
+        dpixels_of(tmp_path)

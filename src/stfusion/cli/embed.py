@@ -10,7 +10,8 @@ import click
 from .options import check_output
 
 SOURCE_HELP = ("A built-in series (ts_eolearn_ndvi, ts_fusets_field, ts_presto_algae, ts_presto_fuel) or a folder "
-               "of dated GeoTIFF stacks (one file per date, optional NAME_SCL / NAME_mask rasters).")
+               "of dated GeoTIFF stacks (one file per date, optional NAME_SCL / NAME_mask rasters; sub-folders s2/, s1/ "
+               "or s1_ascending/ + s1_descending/ for several sensors).")
 
 
 def _dpixels(source: str):

@@ -460,9 +460,13 @@ def folder_grid(folder: str | os.PathLike[str], **options: Any) -> FolderGrid:
     first_name, (first, first_grid) = next(iter(parts.items()))
     for name, (_g, grid) in parts.items():
         _check_grid((*first_grid[:3], found[first_name]), grid[0], grid[1], grid[2], found[name])
-    return FolderGrid(first.shape, first.transform, first.crs, {k: g.bands[k] for k, (g, _) in parts.items()},
-                      {k: g.dates[k] for k, (g, _) in parts.items()}, min(g.first_year for g, _ in parts.values()),
-                      folder.name)
+    bands: dict[str, tuple[str, ...]] = {}
+    dates: dict[str, tuple[_dt.date, ...]] = {}
+    for k, (g, _) in parts.items():  # pooled orbits: one sensor, all dates (bands are checked on reading)
+        bands.setdefault(SENSOR_FOLDERS[k], g.bands[k])
+        dates[SENSOR_FOLDERS[k]] = tuple(sorted(dates.get(SENSOR_FOLDERS[k], ()) + g.dates[k]))
+    return FolderGrid(first.shape, first.transform, first.crs, bands, dates,
+                      min(g.first_year for g, _ in parts.values()), folder.name)
 
 
 def _check_grid(
@@ -517,14 +521,36 @@ def dpixels_of(source: str | os.PathLike[str], *, root: str | os.PathLike[str] |
     return sensor_folders_dpixels(folder, **options) if parts else geotiff_series_dpixels(folder, **options)
 
 
-SENSOR_FOLDERS = ("s2", "s1")
-"""Sub-folders read as one sensor each by `sensor_folders_dpixels` (S1 values are read unscaled, e.g. dB)."""
+SENSOR_FOLDERS = {"s2": "s2", "s1": "s1", "s1_ascending": "s1", "s1_descending": "s1"}
+"""Sub-folders read by `sensor_folders_dpixels`, and the sensor each belongs to: the S1 orbits are
+pooled into one "s1" series as TESSERA pools them (S1 values are read unscaled, e.g. dB)."""
+
+
+def _pooled(parts: dict[str, SensorSeries], where: Path) -> dict[str, SensorSeries]:
+    """The series of the sub-folders, those of one sensor merged in time order (stable: a date in
+    several orbit folders keeps the folder order)."""
+    out: dict[str, SensorSeries] = {}
+    for name, s in parts.items():
+        sensor = SENSOR_FOLDERS[name]
+        if sensor not in out:
+            out[sensor] = s
+            continue
+        have = out[sensor]
+        if have.bands != s.bands:
+            raise BandMismatchError(f"{where / name} has the bands {', '.join(s.bands)} but the other {sensor} "
+                                    f"folders have {', '.join(have.bands)}; give every orbit the same bands")
+        doy = np.concatenate([have.doy, s.doy])
+        order = np.argsort(doy, kind="stable")
+        out[sensor] = SensorSeries(np.concatenate([have.values, s.values], axis=1)[:, order],
+                                   np.concatenate([have.valid, s.valid], axis=1)[:, order], doy[order], s.bands)
+    return out
 
 
 def sensor_folders_dpixels(folder: str | os.PathLike[str], *, rows: slice | None = None, **options: Any) -> DPixels:
     """Several sensors on one grid: each sub-folder of ``folder`` named in `SENSOR_FOLDERS` is a
-    folder of dated stacks (`geotiff_series_dpixels`, ``sensor`` = the sub-folder's name; "s2" with
-    its SCL rasters, "s1" unscaled unless ``scale`` is given). Days count from 1 January of the
+    folder of dated stacks (`geotiff_series_dpixels`; "s2" with its SCL rasters, "s1" unscaled unless
+    ``scale`` is given). ``s1_ascending/`` and ``s1_descending/`` (and ``s1/``) are pooled into one
+    "s1" series in time order, as TESSERA pools the orbits. Days count from 1 January of the
     earliest first year of the sensors. ``rows=slice(r0, r1)`` reads that block of rows of every
     sensor (as `geotiff_series_dpixels`). Raises if the sensors' grids differ."""
     folder = Path(folder)
@@ -532,7 +558,8 @@ def sensor_folders_dpixels(folder: str | os.PathLike[str], *, rows: slice | None
     if not found:
         raise FileFormatError(f"{folder} has none of the sub-folders {', '.join(SENSOR_FOLDERS)}; put each sensor's "
                               "dated stacks in its own sub-folder")
-    parts = {name: _series(d, **({"scale": 1.0} if name == "s1" else {}) | options | {"sensor": name, "rows": rows})
+    parts = {name: _series(d, **({"scale": 1.0} if SENSOR_FOLDERS[name] == "s1" else {}) | options
+                           | {"sensor": name, "rows": rows})
              for name, d in found.items()}
     first_name, (first, first_grid) = next(iter(parts.items()))
     for name, (_dp, grid) in parts.items():
@@ -544,7 +571,8 @@ def sensor_folders_dpixels(folder: str | os.PathLike[str], *, rows: slice | None
         s = dp.sensors[name]
         shift = (_dt.date(years[name], 1, 1) - _dt.date(start, 1, 1)).days
         sensors[name] = SensorSeries(s.values, s.valid, s.doy + shift, s.bands)
-    return DPixels(sensors, first.shape, first.transform, first.crs, folder.name, {"first_year": np.array(start)})
+    return DPixels(_pooled(sensors, folder), first.shape, first.transform, first.crs, folder.name,
+                   {"first_year": np.array(start)})
 
 
 __all__ = [
