@@ -18,17 +18,12 @@ import argparse
 import tempfile
 from pathlib import Path
 
-from stfusion.bench.datasets import REAL_STF, set_params
+from stfusion.bench.datasets import REAL_STF
 from stfusion.bench.docs_tables import accuracy_table, write_docs
 from stfusion.bench.runner import Selection, iter_bench
 from stfusion.core.registry import list_methods
 
 SETS = REAL_STF
-
-
-def _params(method: str, name: str) -> dict[str, object]:
-    """The parameters ``method`` needs on set ``name`` (as the bench gives them; used by deep_accuracy.py)."""
-    return dict(set_params(name).get(method, {}))
 
 
 def records(names: list[str], chosen: list[str] | None, out: Path) -> list[dict[str, object]]:

@@ -103,3 +103,12 @@ def test_refuses_a_folder_of_other_files(tmp_path):
     (tmp_path / "notes.txt").write_text("mine")
     with pytest.raises(OutputExistsError, match="no bench results"):
         small_run(tmp_path)
+
+
+def test_figures_of_sets_no_longer_run_are_removed(small_bench, tmp_path):
+    out = tmp_path / "out"
+    shutil.copytree(small_bench.out, out)
+    (out / "figures" / "dropped_set_quicklook.png").write_bytes(b"old")
+    current = sorted(p.name for p in (small_bench.out / "figures").iterdir())
+    small_run(out)
+    assert sorted(p.name for p in (out / "figures").iterdir()) == current

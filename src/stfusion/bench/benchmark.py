@@ -124,4 +124,8 @@ def run_bench(
         write_results(tmp, records, meta)
         write_text(tmp / "report.md", markdown(sections, meta, paths))
         write_text(tmp / "report.html", page(sections, meta, overall))
+    keep = {out / rel for rel in paths.values()}
+    for old in (out / "figures").glob("*.png"):  # figures of sets or methods this bench no longer has
+        if old not in keep:
+            old.unlink()
     return BenchResult(records, out, missing)

@@ -24,7 +24,9 @@ from ..io import align_to_fine, infer_ratio, load_series
 Task = Union[FusionTask, STSFTask]
 
 REAL_STF = ("cia_2date", "estarfm_3date", "estarfm_3date_1pair", "lgc_flood_simcoarse", "ifsdaf_ndvi_series")
-REAL_STSF = ("stsf_samson", "stsf_jasper")
+REAL_STSF = ("stsf_samson", "stsf_jasper", "stsf_samson_t1", "stsf_jasper_t1")
+"""The simulated STSF experiments: predict the fine HS image at the (simulated) second date, or
+(``_t1``) at the HS date itself from the MS image of that date."""
 
 PIXEL_SIZE = {"cia_2date": 50.0, "estarfm_3date": 30.0, "estarfm_3date_1pair": 30.0, "lgc_flood_simcoarse": 30.0}
 """Fine pixel size (m) of the sets without georeference (../shared/data/README.md), for STARFM's window."""
@@ -76,6 +78,8 @@ class BenchCase:
     description: str
     params: dict[str, dict[str, Any]] = field(default_factory=dict)
     references: dict[str, Path] = field(default_factory=dict)
+    regions: dict[str, np.ndarray] = field(default_factory=dict)
+    """Named (rows, cols) masks scored on their own (RMSE), e.g. the abrupt-change patch."""
 
     @property
     def n_pairs(self) -> int:
@@ -112,10 +116,16 @@ def _real_stf(name: str) -> BenchCase:
 
 
 def _real_stsf(name: str) -> BenchCase:
-    sim = load_dataset(name)
+    cube = name.removesuffix("_t1")
+    sim = load_dataset(cube)
     ratio = float(sim.task.ratio)
+    if name.endswith("_t1"):
+        return BenchCase(name, "stsf", sim.task_t1, sim.t1, ratio,
+                         f"{INFO[cube].summary}; predict the fine HS image at the HS date (t1) from that date's MS image",
+                         regions={"patch": sim.patch})
     return BenchCase(name, "stsf", sim.task, sim.t2, ratio,
-                     f"{INFO[name].summary}; predict the fine HS image at the (simulated) second date")
+                     f"{INFO[cube].summary}; predict the fine HS image at the (simulated) second date",
+                     regions={"patch": sim.patch})
 
 
 def _folder(path: Path) -> BenchCase:
@@ -213,6 +223,9 @@ def fingerprint(case: BenchCase) -> str:
             digest.update(f"{a.dtype}{a.shape}".encode())
             digest.update(a.data)
         digest.update(str(scene.date).encode())
+    for region, mask in sorted(case.regions.items()):
+        digest.update(region.encode())
+        digest.update(np.ascontiguousarray(mask, dtype=bool).data)
     digest.update(repr((case.kind, case.ratio, sorted(case.params.items()))).encode())
     return digest.hexdigest()
 

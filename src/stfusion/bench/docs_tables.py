@@ -10,6 +10,9 @@ by its table:
   with its RMSE change against delta with all the set's pairs (a method given fewer pairs says so).
 - ``bench-times``: per STF method, the median and largest wall time and the median RMSE
   relative to delta over the sets.
+- the deep-network and STSF tables of `stfusion.bench.method_tables`.
+
+Variant runs (``--variant``) appear only in the method tables, never in the family and time ones.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from typing import Any, Sequence
 from ..core.errors import FileFormatError
 from .atomic import write_text
 from .datasets import REAL_STF
+from .method_tables import TABLES as METHOD_TABLES
 from .runner import REFERENCE_FAMILY
 
 FAMILIES = ("weighting", "unmixing", "hybrid", "dictionary learning", "deep")
@@ -39,7 +43,7 @@ def accuracy_table(records: Sequence[dict[str, Any]]) -> str:
     lines = ["| set | pairs | method | RMSE | SSIM | SAM (deg) | ERGAS | CC | RMSE vs delta | time (s) |",
              "|" + "---|" * 10]
     for name in REAL_STF:
-        runs = [r for r in records if r["dataset"] == name and r["status"] == "ok"]
+        runs = [r for r in records if r["dataset"] == name and r["status"] == "ok" and not r.get("variant_of")]
         if not runs:
             continue
         full = max(r["pairs"] for r in runs)
@@ -69,7 +73,7 @@ def family_table(records: Sequence[dict[str, Any]]) -> str:
     lines = ["| set | " + " | ".join(families) + " | winner |", "|" + "---|" * (len(families) + 2)]
     for name in _stf_sets(records):
         runs = sorted((r for r in records if r["dataset"] == name and r["status"] == "ok"
-                       and r["family"] != REFERENCE_FAMILY), key=lambda r: r["values"]["rmse"])
+                       and r["family"] != REFERENCE_FAMILY and not r.get("variant_of")), key=lambda r: r["values"]["rmse"])
         delta = _delta(records, name)
         best = {f: next((r for r in runs if r["family"] == f), None) for f in families}
         full = max((r["pairs"] for r in runs), default=0)
@@ -88,7 +92,7 @@ def time_table(records: Sequence[dict[str, Any]]) -> str:
              "|---|---|---|---|---|---|"]
     by_method: dict[str, list[dict[str, Any]]] = {}
     for r in records:
-        if r["kind"] == "stf" and r["status"] == "ok" and r.get("seconds") is not None:
+        if r["kind"] == "stf" and r["status"] == "ok" and r.get("seconds") is not None and not r.get("variant_of"):
             by_method.setdefault(r["method"], []).append(r)
     for method, runs in sorted(by_method.items(), key=lambda kv: float(np.median([r["seconds"] for r in kv[1]]))):
         secs = [r["seconds"] for r in runs]
@@ -98,7 +102,8 @@ def time_table(records: Sequence[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-TABLES = {"bench-accuracy": accuracy_table, "bench-families": family_table, "bench-times": time_table}
+TABLES = {"bench-accuracy": accuracy_table, "bench-families": family_table, "bench-times": time_table,
+          **METHOD_TABLES}
 
 
 def fill(page: str, tag: str, text: str) -> str:

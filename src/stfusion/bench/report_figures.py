@@ -36,11 +36,21 @@ def _pyplot() -> Any:
     return plt
 
 
-def _png(fig: Any) -> bytes:
+def _png(fig: Any, palette: bool = True) -> bytes:
+    """The figure as PNG bytes; ``palette`` stores it with 256 colours (charts and colour-mapped
+    maps look the same and are about half the size; true-colour quick-looks keep every colour)."""
+    from PIL import Image
+
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=DPI, bbox_inches="tight")
     _pyplot().close(fig)
-    return buf.getvalue()
+    if not palette:
+        return buf.getvalue()
+    buf.seek(0)
+    small = io.BytesIO()
+    Image.open(buf).convert("RGB").quantize(256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE).save(
+        small, format="PNG", optimize=True)
+    return small.getvalue()
 
 
 def rgb_index(scene: Scene) -> list[int]:
@@ -102,7 +112,7 @@ def quicklooks(truth: Scene, predictions: Mapping[str, Scene], title: str) -> by
     names = list(truth.bands or ())
     shown = ", ".join(str(names[i]) if names else f"b{i + 1}" for i in idx)
     fig.suptitle(f"{title}: colour composite (R, G, B = {shown}), stretched alike", fontsize=10)
-    return _png(fig)
+    return _png(fig, palette=False)
 
 
 def error_maps(truth: Scene, predictions: Mapping[str, Scene], title: str) -> bytes:

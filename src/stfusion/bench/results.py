@@ -3,6 +3,8 @@
 Per-band metrics (RMSE, MAE, bias, CC, PSNR, SSIM, UIQI, APA's EDGE and LBP) hold that band's
 value; the image-wide ones (SAM in degrees, RASE, ERGAS with the row's ``h_over_l``, Q2n)
 repeat on every band row of a run. A failed run has one row with band "-" and its error.
+``variant_of`` names the method of a variant run (its ``method`` is the variant's label);
+``region_rmse`` is a JSON object of the RMSE in the set's named regions (the STSF change patch).
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ from ..metrics.evaluate import GLOBAL, PER_BAND
 from .atomic import write_text
 
 ID_COLUMNS = ("dataset", "kind", "method", "family", "pairs", "band", "h_over_l", "data_range", "n_valid")
-RUN_COLUMNS = ("seconds", "peak_mb", "status", "error", "cached", "params", "stfusion", "numpy", "torch", "key")
+RUN_COLUMNS = ("seconds", "peak_mb", "status", "error", "cached", "params", "variant_of", "region_rmse", "stfusion",
+               "numpy", "torch", "key")
 COLUMNS = ID_COLUMNS + PER_BAND + GLOBAL + RUN_COLUMNS
 
 
@@ -31,7 +34,9 @@ def band_rows(record: dict[str, Any]) -> list[dict[str, Any]]:
     common = {k: record.get(k) for k in ID_COLUMNS if k not in ("band", "n_valid")}
     common.update(n_valid=record.get("n_valid"), seconds=record.get("seconds"), peak_mb=record.get("peak_mb"),
                   status=record["status"], error=record.get("error", ""), cached=record.get("cached", False),
-                  params=json.dumps(record.get("params", {}), sort_keys=True), key=record.get("key", ""))
+                  params=json.dumps(record.get("params", {}), sort_keys=True), variant_of=record.get("variant_of"),
+                  region_rmse=json.dumps(record["region_rmse"], sort_keys=True) if record.get("region_rmse") else "",
+                  key=record.get("key", ""))
     versions = record.get("versions", {})
     common.update({k: versions.get(k, "") for k in ("stfusion", "numpy", "torch")})
     if record["status"] != "ok":

@@ -41,16 +41,21 @@ class Selection:
     ``methods`` None: every method that needs no training, plus the deep ones when ``fit`` or
     given a checkpoint. A deep method runs from ``checkpoints[name]`` when given, else it is
     trained on the set's own inputs first (``fit=True``). ``params`` maps a method to overrides.
+    ``variants`` adds runs of a method with other parameters (an ablation), each under its own
+    label: label -> (method, overrides); `variant_label` names them.
     """
 
     methods: tuple[str, ...] | None = None
     fit: bool = False
     checkpoints: Mapping[str, str] = field(default_factory=dict)
     params: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    variants: Mapping[str, tuple[str, Mapping[str, str]]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        for name in [*(self.methods or ()), *self.checkpoints, *self.params]:
+        for name in [*(self.methods or ()), *self.checkpoints, *self.params, *(m for m, _ in self.variants.values())]:
             get_spec(name)
+        for method, over in self.variants.values():
+            get_spec(method).make_params({**self.params.get(method, {}), **over})
         for name in self.checkpoints:
             if not get_spec(name).needs_training:
                 raise UnknownParameterError(f"--checkpoint {name}=...: {name} needs no training; drop it")
@@ -109,11 +114,26 @@ def _predict(spec: MethodSpec, case: BenchCase, n: int, over: dict[str, Any]) ->
     return predict(spec.name, reduce_pairs(case.task, n), **over)
 
 
+def variant_label(method: str, over: Mapping[str, str]) -> str:
+    """The label of a variant run: ``"edcstfn, alpha=0"``."""
+    return ", ".join([method, *(f"{k}={v}" for k, v in over.items())])
+
+
+def _region_rmse(case: BenchCase, pred: Scene) -> dict[str, float | None]:
+    """The RMSE (over bands and the region's valid pixels) in each of the case's named regions."""
+    out = {}
+    for name, region in case.regions.items():
+        ok = region & np.asarray(case.truth.mask, bool) & np.asarray(pred.mask, bool)
+        diff = np.asarray(pred.data, np.float64)[:, ok] - np.asarray(case.truth.data, np.float64)[:, ok]
+        out[name] = float(np.sqrt(np.mean(diff**2))) if diff.size else None
+    return out
+
+
 def _score(case: BenchCase, pred: Scene) -> tuple[dict[str, Any], list[str]]:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         report = evaluate(case.truth, pred, ratio=1.0 / case.ratio, data_range=DATA_RANGE)
-    return report.to_dict(), sorted({str(w.message) for w in caught})
+    return {**report.to_dict(), "region_rmse": _region_rmse(case, pred)}, sorted({str(w.message) for w in caught})
 
 
 def _base(case: BenchCase, method: str, family: str, pairs: int) -> dict[str, Any]:
@@ -133,9 +153,11 @@ def warm_up(method: str) -> None:
     predict(method, task)
 
 
-def _run(spec: MethodSpec, case: BenchCase, n: int, over: dict[str, Any], key: str) -> tuple[dict, Scene | None]:
+def _run(spec: MethodSpec, label: str, case: BenchCase, n: int, over: dict[str, Any], key: str
+         ) -> tuple[dict, Scene | None]:
     warm_up(spec.name)
-    record = _base(case, spec.name, spec.family, n)
+    record = _base(case, label, spec.family, n)
+    record["variant_of"] = spec.name if label != spec.name else None
     record.update(key=key, params=params_dict(spec.make_params(over)),
                   versions=versions(torch=spec.needs_training), warnings=[])
     try:
@@ -170,25 +192,31 @@ def _dataset_runs(case: BenchCase, selection: Selection, cache: RunCache, rerun:
             if selection.methods is not None:
                 skipped.append(f"{spec.name}: takes {spec.pairs_text()} pair(s), the set has {case.n_pairs}")
             continue
-        runs.append((spec, n))
+        runs.append((spec, spec.name, n, {}))
+    for label, (method, extra) in selection.variants.items():
+        spec = get_spec(method)
+        n = _pairs_for(spec, case)
+        if n is not None:
+            runs.append((spec, label, n, dict(extra)))
     records, predictions = [], {}
-    for spec, n in tqdm(runs, desc=case.name, unit="run", leave=False, disable=not progress):
-        over = selection.overrides(spec, case)
+    for spec, label, n, extra in tqdm(runs, desc=case.name, unit="run", leave=False, disable=not progress):
+        over = {**selection.overrides(spec, case), **extra}
         key = run_key(inputs=inputs, method=spec.name, params=params_dict(spec.make_params(over)), pairs=n,
                       version=version)
         hit = None if rerun else cache.get(key)
         if hit is not None:
             record, arrays = hit
-            pred = None if arrays is None else case.truth.replace(data=arrays[0], mask=arrays[1], name=spec.name)
+            pred = None if arrays is None else case.truth.replace(data=arrays[0], mask=arrays[1], name=label)
+            record["method"], record["variant_of"] = label, spec.name if label != spec.name else None
             record["cached"] = True
         else:
-            record, pred = _run(spec, case, n, over, key)
+            record, pred = _run(spec, label, case, n, over, key)
             arrays = None if pred is None else (np.asarray(pred.data, np.float32), np.asarray(pred.mask, bool))
             cache.put(key, record, arrays)
             record["cached"] = False
         records.append(record)
         if pred is not None:
-            predictions[spec.name] = pred
+            predictions[label] = pred
     for label, path in case.references.items():
         record, pred = _reference(case, label, path)
         record["cached"] = False

@@ -54,6 +54,22 @@ def _method_sets(items: tuple[str, ...]) -> dict[str, dict[str, str]]:
     return out
 
 
+def _variants(items: tuple[str, ...]) -> dict[str, tuple[str, dict[str, str]]]:
+    """``("edcstfn.alpha=0", "dcstsf.seu=false,ecu=false")`` -> label -> (method, overrides)."""
+    from ..bench.runner import variant_label
+    from ..core.errors import UnknownParameterError
+
+    out = {}
+    for item in items:
+        method, sep, rest = item.partition(".")
+        if not sep or "=" not in rest:
+            raise UnknownParameterError(f"--variant {item}: write METHOD.KEY=VALUE[,KEY=VALUE], "
+                                        "e.g. --variant edcstfn.alpha=0")
+        over = parse_sets(tuple(rest.split(",")))
+        out[variant_label(method.lower(), over)] = (method.lower(), over)
+    return out
+
+
 @click.command(cls=_MultiValueCommand)
 @click.option("--datasets", multiple=True, metavar="NAME|FOLDER ...",
               help="Data sets (space- or comma-separated): the real STF sets cia_2date, estarfm_3date, "
@@ -73,6 +89,9 @@ def _method_sets(items: tuple[str, ...]) -> dict[str, dict[str, str]]:
               help="Run deep METHOD from this checkpoint instead of training it (repeatable).")
 @click.option("--set", "sets", multiple=True, metavar="METHOD.KEY=VALUE",
               help="A method parameter for every set (repeatable), e.g. --set fsdaf.window=15.")
+@click.option("--variant", "variants", multiple=True, metavar="METHOD.KEY=VALUE[,KEY=VALUE]",
+              help="Also run METHOD with these parameters, as a row of its own labelled 'METHOD, KEY=VALUE' "
+                   "(repeatable; an ablation), e.g. --variant dcstsf.seu=false.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the synthetic scenarios.")
 @click.option("--synthetic-size", type=click.IntRange(min=16), default=240, show_default=True,
               help="Fine pixels per side of the synthetic scenarios (ratio 16 from 128, else 8).")
@@ -80,9 +99,11 @@ def _method_sets(items: tuple[str, ...]) -> dict[str, dict[str, str]]:
 @click.option("--write-docs", "docs_pages", type=click.Path(path_type=Path), multiple=True, metavar="PAGE",
               help="Also fill the marked tables of PAGE from the results (repeatable): <!-- bench-accuracy --> "
                    "(docs/methods/accuracy.md), <!-- bench-families --> and <!-- bench-times --> "
-                   "(docs/choosing-a-method.md).")
+                   "(docs/choosing-a-method.md), <!-- deep-accuracy --> (docs/methods/deep.md), "
+                   "<!-- stsf-accuracy -->, <!-- stsf-ablation --> and <!-- stsf-verdict --> (docs/methods/stsf.md).")
 def bench(datasets: tuple[str, ...], methods: tuple[str, ...], out: Path, fit: bool, checkpoints: tuple[str, ...],
-          sets: tuple[str, ...], seed: int, synthetic_size: int, rerun: bool, docs_pages: tuple[Path, ...]) -> None:
+          sets: tuple[str, ...], variants: tuple[str, ...], seed: int, synthetic_size: int, rerun: bool,
+          docs_pages: tuple[Path, ...]) -> None:
     """Run methods x data sets and write results tables and a self-contained HTML report.
 
     Every run records every metric, its wall time, peak memory, parameters and versions. A run
@@ -97,7 +118,8 @@ def bench(datasets: tuple[str, ...], methods: tuple[str, ...], out: Path, fit: b
         check_page(page)
 
     chosen = tuple(_split(methods)) or None
-    selection = Selection(methods=chosen, fit=fit, checkpoints=_checkpoints(checkpoints), params=_method_sets(sets))
+    selection = Selection(methods=chosen, fit=fit, checkpoints=_checkpoints(checkpoints), params=_method_sets(sets),
+                          variants=_variants(variants))
     args = click.get_current_context().meta.get("bench_args", [])
     command = "stfusion bench " + " ".join(shlex.quote(a) for a in args)
     result = run_bench(out, _split(datasets) or None, selection, seed=seed, synthetic_size=synthetic_size,
