@@ -1,5 +1,5 @@
-"""Deep methods in a bench: trained on the set (fit), read from a checkpoint, and variant runs
-(an ablation row of its own); the deep and STSF docs tables written from the records."""
+"""Deep methods in a bench: trained on the set (fit) and read from a checkpoint; the deep and STSF
+docs tables written from the records."""
 
 from __future__ import annotations
 
@@ -12,22 +12,18 @@ from conftest import small_run  # noqa: E402
 from stfusion.bench.datasets import load_bench_case  # noqa: E402
 from stfusion.bench.runner import Selection  # noqa: E402
 
+
 FAST = {"steps": "2", "patch": "32", "val_every": "1", "batch": "2"}
 
 
-def test_fit_checkpoint_and_a_variant(tmp_path):
+def test_fit_and_checkpoint(tmp_path):
     from stfusion.core.params.deep import StfdcnnParams
     from stfusion.core.training import stack_from_pairs
     from stfusion.methods.deep.run import train
 
-    fit = Selection(methods=("delta", "stfdcnn"), params={"stfdcnn": FAST},
-                    variants={"stfdcnn, seed=1": ("stfdcnn", {"seed": "1"})})
-    runs = {r["method"]: r for r in small_run(tmp_path / "fit", selection=fit).records}
-    assert set(runs) == {"delta", "stfdcnn", "stfdcnn, seed=1"} and all(r["status"] == "ok" for r in runs.values())
-    trained, seed1 = runs["stfdcnn"], runs["stfdcnn, seed=1"]
-    assert trained["params"]["fit"] is True and trained["variant_of"] is None
-    assert seed1["variant_of"] == "stfdcnn" and seed1["params"]["seed"] == 1
-    assert seed1["values"]["rmse"] != trained["values"]["rmse"]
+    fit = Selection(methods=("stfdcnn",), params={"stfdcnn": FAST})
+    (trained,) = small_run(tmp_path / "fit", selection=fit).records
+    assert trained["status"] == "ok" and trained["params"]["fit"] is True and trained["family"] == "deep"
     case = load_bench_case("synthetic_abrupt", synthetic_size=32)
     ckpt = tmp_path / "stfdcnn.pt"
     train("stfdcnn", [stack_from_pairs(case.task.pairs, ratio=case.ratio)], StfdcnnParams(**{

@@ -112,3 +112,11 @@ def test_figures_of_sets_no_longer_run_are_removed(small_bench, tmp_path):
     current = sorted(p.name for p in (small_bench.out / "figures").iterdir())
     small_run(out)
     assert sorted(p.name for p in (out / "figures").iterdir()) == current
+
+
+def test_a_variant_is_a_row_of_its_own(tmp_path):
+    sel = Selection(methods=("delta",), variants={"delta, power=0": ("delta", {"power": "0"})})
+    runs = {r["method"]: r for r in small_run(tmp_path / "out", selection=sel).records}
+    assert set(runs) == {"delta", "delta, power=0"} and runs["delta, power=0"]["variant_of"] == "delta"
+    assert runs["delta"]["variant_of"] is None and runs["delta, power=0"]["params"]["power"] == 0
+    assert runs["delta, power=0"]["values"]["rmse"] != runs["delta"]["values"]["rmse"]

@@ -74,7 +74,7 @@ def _variants(items: tuple[str, ...]) -> dict[str, tuple[str, dict[str, str]]]:
 @click.option("--datasets", multiple=True, metavar="NAME|FOLDER ...",
               help="Data sets (space- or comma-separated): the real STF sets cia_2date, estarfm_3date, "
                    "estarfm_3date_1pair, lgc_flood_simcoarse, ifsdaf_ndvi_series; the STSF sets stsf_samson, "
-                   "stsf_jasper; the scenarios synthetic_phenology, synthetic_abrupt, synthetic_heterogeneous, "
+                   "stsf_jasper (t2) and stsf_samson_t1, stsf_jasper_t1; the scenarios synthetic_phenology, synthetic_abrupt, synthetic_heterogeneous, "
                    "synthetic_misregistration, synthetic_clouds; or a folder with fine/ and coarse/ subfolders of "
                    "dated rasters (the latest common date is predicted). Default: all (real sets only when "
                    "../shared/data or $STFUSION_DATA exists). Time-series and embedding sets are out of scope.")
