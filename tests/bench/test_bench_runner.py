@@ -120,3 +120,11 @@ def test_a_variant_is_a_row_of_its_own(tmp_path):
     assert set(runs) == {"delta", "delta, power=0"} and runs["delta, power=0"]["variant_of"] == "delta"
     assert runs["delta"]["variant_of"] is None and runs["delta, power=0"]["params"]["power"] == 0
     assert runs["delta, power=0"]["values"]["rmse"] != runs["delta"]["values"]["rmse"]
+
+
+def test_a_code_change_invalidates_the_cache(small_bench, tmp_path, monkeypatch):
+    from stfusion.bench import measure, runner
+
+    shutil.copytree(small_bench.out / "cache", tmp_path / "cache")
+    monkeypatch.setattr(runner, "code_digest", lambda: "another" + measure.code_digest())
+    assert not any(r["cached"] for r in _runs(tmp_path).records)

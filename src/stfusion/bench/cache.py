@@ -1,7 +1,7 @@
 """The bench's resume cache: one JSON record and one prediction per run, keyed by what determines the run.
 
 A run's key is the SHA-256 of its inputs' fingerprint, the method, its resolved parameters (a
-checkpoint by its content), the number of pairs and the stfusion version. A run whose key is
+checkpoint by its content), the number of pairs and the stfusion version with its code digest. A run whose key is
 already in ``<out>/cache`` is read back instead of recomputed, so a killed bench resumes where
 it stopped. Each file is written through a temporary file and a rename; the record is written
 after the prediction, so a record always has its prediction.

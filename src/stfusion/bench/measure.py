@@ -9,11 +9,14 @@ which runs came before.
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import platform
 import time
 import tracemalloc
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
 from typing import Callable, Generic, TypeVar
 
 T = TypeVar("T")
@@ -52,6 +55,18 @@ def stfusion_version() -> str:
         return version("stfusion")
     except PackageNotFoundError:  # running from a source tree that is not installed
         return "unknown"
+
+
+@functools.cache
+def code_digest() -> str:
+    """SHA-256 of the stfusion package's Python sources: what a cached run was computed with (an
+    editable install keeps its version number when the code changes; this does not)."""
+    root = Path(__file__).resolve().parents[1]
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*.py")):
+        digest.update(path.relative_to(root).as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
 
 
 def versions(*, torch: bool) -> dict[str, str]:

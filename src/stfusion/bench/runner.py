@@ -26,7 +26,7 @@ from ..io import read_scene
 from ..metrics import evaluate
 from .cache import RunCache, params_dict, run_key
 from .datasets import BenchCase, check_dataset, fingerprint, load_bench_case, reduce_pairs
-from .measure import measure, stfusion_version, versions
+from .measure import code_digest, measure, stfusion_version, versions
 
 DATA_RANGE = 1.0
 """PSNR/SSIM peak L: reflectance (also used on the NDVI series, as in docs/methods/accuracy.md)."""
@@ -184,7 +184,7 @@ def _reference(case: BenchCase, label: str, path: Path) -> tuple[dict[str, Any],
 def _dataset_runs(case: BenchCase, selection: Selection, cache: RunCache, rerun: bool,
                   progress: bool) -> DatasetRuns:
     inputs = fingerprint(case)
-    version = stfusion_version()
+    version = f"{stfusion_version()}+{code_digest()[:16]}"  # the code, not only its version number
     runs, skipped = [], []
     for spec in selection.chosen(case.kind):
         n = _pairs_for(spec, case)

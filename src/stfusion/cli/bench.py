@@ -107,7 +107,7 @@ def bench(datasets: tuple[str, ...], methods: tuple[str, ...], out: Path, fit: b
     """Run methods x data sets and write results tables and a self-contained HTML report.
 
     Every run records every metric, its wall time, peak memory, parameters and versions. A run
-    whose inputs, parameters and stfusion version are unchanged is read from OUT/cache instead
+    whose inputs, parameters, stfusion version and code are unchanged is read from OUT/cache instead
     of recomputed, so an interrupted bench resumes when run again.
     """
     from ..bench.benchmark import run_bench
