@@ -20,7 +20,8 @@ README_FOLDERS = {
 def test_catalogue_names():
     assert list(DATASETS) == [i.name for i in CATALOGUE] == list(INFO)
     assert {"cia_2date", "estarfm_3date", "estarfm_3date_1pair", "lgc_flood_simcoarse", "ifsdaf_ndvi_series",
-            "hs_samson", "hs_jasper", "stsf_samson", "stsf_jasper", "ts_presto_algae", "ts_presto_fuel", "ts_eolearn_ndvi",
+            "hs_samson", "hs_jasper", "stsf_samson", "stsf_jasper", "stsf_samson_blind", "stsf_jasper_blind",
+            "ts_presto_algae", "ts_presto_fuel", "ts_eolearn_ndvi",
             "ts_fusets_field"} == set(DATASETS)
     assert {i.kind for i in CATALOGUE} == {"stf", "stf_series", "hs", "stsf", "ts"}
 

@@ -12,7 +12,7 @@ from stsf_fixtures import tiny_stsf  # noqa: E402
 from stfusion.core import predict_stsf  # noqa: E402
 from stfusion.core.errors import CheckpointError, UnknownParameterError  # noqa: E402
 from stfusion.core.params.stsf import DcstsfParams  # noqa: E402
-from stfusion.methods.classical.stsf_ops import prepare, regress_bands, srf_of  # noqa: E402
+from stfusion.methods.classical.stsf_ops import prepare, regress_bands  # noqa: E402
 from stfusion.methods.deep.stsf_run import build, train  # noqa: E402
 from stfusion.methods.deep.nets.stsf_wald import WaldSet, random_change  # noqa: E402
 
@@ -23,7 +23,7 @@ def _net(sim, **over):
     params = DcstsfParams(**{**TINY, **over})
     x = prepare(sim.task, None)
     net = build(x, params)
-    net.initialise(srf_of(sim.task, x), x.kernel, regress_bands(x.hs, x.degrade(x.ms)))
+    net.initialise(x.srf, x.kernel, regress_bands(x.hs, x.degrade(x.ms)), x.response.offset)
     return net, x, params
 
 
@@ -67,7 +67,7 @@ def test_loss_decreases_on_a_fixed_batch():
     sim = tiny_stsf()
     torch.manual_seed(0)
     net, x, _ = _net(sim)
-    data = WaldSet.from_inputs(x, srf_of(sim.task, x))
+    data = WaldSet.from_inputs(x, x.srf)
     batch = data.sample(2, 16, np.random.default_rng(0))
     opt = torch.optim.Adam(net.parameters(), lr=1e-3)
     first = None

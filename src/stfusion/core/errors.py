@@ -94,3 +94,8 @@ def require(module: str, extra: str):
 
 class CheckpointError(InputError):
     """A checkpoint that is missing, unreadable, or does not fit the input."""
+
+
+class ResponseWarning(UserWarning):
+    """A fit of the data is poor (an MS band the HS cube cannot explain, a learned method that loses
+    to its classical estimate): the result is still written, but check it."""

@@ -21,22 +21,33 @@ from .errors import RatioError, ShapeMismatchError
 FWHM_TO_SIGMA = 1.0 / (2.0 * np.sqrt(2.0 * np.log(2.0)))
 
 
-def psf_kernel(ratio: int, fwhm: float | None = None) -> np.ndarray:
-    """The 1-D Gaussian PSF (sums to 1) of full width at half maximum ``fwhm`` fine pixels (default ``ratio``).
+def psf_kernel(ratio: int, fwhm: float | None = None, shift: float = 0.0) -> np.ndarray:
+    """The 1-D Gaussian PSF (sums to 1) of full width at half maximum ``fwhm`` fine pixels (default
+    ``ratio``), centred ``shift`` fine pixels after the coarse pixel's nominal centre.
 
-    The kernel spans +-3 sigma, at least the ``ratio`` pixels of a block; ``fwhm=0`` gives no blur.
+    The kernel is odd-sized and spans +-(3 sigma + |shift|), at least the ``ratio`` pixels of a
+    block. ``fwhm=0`` without shift gives no blur; with a shift, linear interpolation.
     """
     _check_ratio(ratio)
     fwhm = float(ratio if fwhm is None else fwhm)
     if not fwhm >= 0:
         raise RatioError(f"psf fwhm must be >= 0 fine pixels, got {fwhm!r}; e.g. fwhm={ratio}")
-    if fwhm == 0:
+    if not np.isfinite(shift):
+        raise RatioError(f"psf shift must be a finite number of fine pixels, got {shift!r}; e.g. shift=0")
+    if fwhm == 0 and shift == 0:
         return np.ones(1)
     sigma = fwhm * FWHM_TO_SIGMA
-    half = max(int(np.ceil(3 * sigma)), ratio // 2)
-    x = np.arange(-half, half + 1, dtype=np.float64)
-    k = np.exp(-0.5 * (x / sigma) ** 2)
+    half = max(int(np.ceil(3 * sigma + abs(shift))), ratio // 2, 1)
+    x = np.arange(-half, half + 1, dtype=np.float64) - shift
+    k = np.exp(-0.5 * (x / sigma) ** 2) if sigma > 0 else np.clip(1.0 - np.abs(x), 0.0, None)
     return k / k.sum()
+
+
+def _axes(kernel: np.ndarray | tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """(rows kernel, columns kernel) from one kernel for both axes or a pair."""
+    if isinstance(kernel, tuple):
+        return kernel
+    return kernel, kernel
 
 
 def _check_ratio(ratio: int) -> None:
@@ -81,26 +92,29 @@ def coarse_shape(rows: int, cols: int, ratio: int) -> tuple[int, int]:
     return rows // ratio, cols // ratio
 
 
-def spatial_degrade(cube: np.ndarray, ratio: int, kernel: np.ndarray) -> np.ndarray:
-    """``S(k * cube)`` of a (bands, rows, cols) cube whose sides are multiples of ``ratio``."""
+def spatial_degrade(cube: np.ndarray, ratio: int, kernel: np.ndarray | tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    """``S(k * cube)`` of a (bands, rows, cols) cube whose sides are multiples of ``ratio``; ``kernel``
+    is one 1-D kernel for both axes or a (rows, columns) pair (`psf_kernel`)."""
     _check_ratio(ratio)
     if cube.ndim != 3 or cube.shape[1] % ratio or cube.shape[2] % ratio:
         raise ShapeMismatchError(
             f"cube of shape {cube.shape} is not (bands, rows, cols) with sides multiples of {ratio}; crop it"
         )
-    blurred = _blur_axis(_blur_axis(cube, kernel, 1), kernel, 2)
+    kr, kc = _axes(kernel)
+    blurred = _blur_axis(_blur_axis(cube, kr, 1), kc, 2)
     o = ratio // 2
     return blurred[:, o::ratio, o::ratio]
 
 
-def spatial_adjoint(coarse: np.ndarray, ratio: int, kernel: np.ndarray) -> np.ndarray:
+def spatial_adjoint(coarse: np.ndarray, ratio: int, kernel: np.ndarray | tuple[np.ndarray, np.ndarray]) -> np.ndarray:
     """The transpose of `spatial_degrade`: zero-filled upsampling by ``ratio``, then the adjoint blur."""
     _check_ratio(ratio)
     b, r, c = coarse.shape
     up = np.zeros((b, r * ratio, c * ratio), dtype=np.result_type(coarse, np.float64))
     o = ratio // 2
     up[:, o::ratio, o::ratio] = coarse
-    return _blur_axis_adjoint(_blur_axis_adjoint(up, kernel, 2), kernel, 1)
+    kr, kc = _axes(kernel)
+    return _blur_axis_adjoint(_blur_axis_adjoint(up, kc, 2), kr, 1)
 
 
 def spectral_degrade(cube: np.ndarray, srf: np.ndarray) -> np.ndarray:

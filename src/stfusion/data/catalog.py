@@ -15,7 +15,8 @@ from typing import Any, Callable
 from stfusion.core.errors import FileFormatError, UnknownParameterError
 
 from .data_root import DATA_ENV, data_root
-from .hs_sets import load_hs_jasper, load_hs_samson, load_stsf_jasper, load_stsf_samson
+from .hs_sets import (load_hs_jasper, load_hs_samson, load_stsf_jasper, load_stsf_jasper_blind, load_stsf_samson,
+                      load_stsf_samson_blind)
 from .ndvi_series import NDVISeries, load_ifsdaf_ndvi_series
 from .stf_sets import (
     STFCase,
@@ -55,6 +56,12 @@ CATALOGUE: tuple[DatasetInfo, ...] = (
                 "Samson STSF experiment: HS t1 31x31, S2 10 m MS t1/t2 93x93, ratio 3 (t2 SIMULATED)"),
     DatasetInfo("stsf_jasper", "stsf", load_stsf_jasper,
                 "Jasper Ridge STSF experiment: HS t1 33x33, S2 10 m MS t1/t2 99x99, ratio 3 (t2 SIMULATED)"),
+    DatasetInfo("stsf_samson_blind", "stsf", load_stsf_samson_blind,
+                "Samson STSF with untold responses: shifted/widened SRFs, gains, offsets, a band partly "
+                "outside the HS range, wider shifted PSF, noise (t2 SIMULATED)"),
+    DatasetInfo("stsf_jasper_blind", "stsf", load_stsf_jasper_blind,
+                "Jasper Ridge STSF with untold responses: shifted/widened SRFs, gains, offsets, a band partly "
+                "outside the HS range, wider shifted PSF, noise (t2 SIMULATED)"),
     DatasetInfo("ts_presto_algae", "ts", load_ts_presto_algae,
                 "Presto algae blooms: 1122 pixels x 12 months x 18 channels"),
     DatasetInfo("ts_presto_fuel", "ts", load_ts_presto_fuel,

@@ -16,6 +16,7 @@ from stfusion.core.scene import Scene
 from stfusion.io import read_cube
 
 from .data_root import dataset_dir, dataset_file
+from .stsf_blind import simulate_blind_stsf
 from .stsf_sim import SimulatedSTSF, simulate_stsf
 
 HS_CITATION = (
@@ -64,3 +65,13 @@ def load_stsf_samson(root: Path) -> SimulatedSTSF:
 def load_stsf_jasper(root: Path) -> SimulatedSTSF:
     """The Jasper Ridge STSF experiment: `simulate_stsf` defaults (ratio 3, Sentinel-2 10 m bands); t2 SIMULATED."""
     return simulate_stsf(load_hs_jasper(root))
+
+
+def load_stsf_samson_blind(root: Path) -> SimulatedSTSF:
+    """Samson with a sensor pair the methods are not told (`simulate_blind_stsf`); t2 SIMULATED."""
+    return simulate_blind_stsf(load_hs_samson(root))
+
+
+def load_stsf_jasper_blind(root: Path) -> SimulatedSTSF:
+    """Jasper Ridge with a sensor pair the methods are not told (`simulate_blind_stsf`); t2 SIMULATED."""
+    return simulate_blind_stsf(load_hs_jasper(root))

@@ -26,7 +26,7 @@ from stfusion.core.params.stsf import CnmfParams
 from stfusion.core.scene import Scene
 from stfusion.core.task import STSFTask
 
-from .stsf_ops import Inputs, output_scene, prepare, srf_of, upsample
+from .stsf_ops import Inputs, output_scene, prepare, upsample
 
 EPS = 1e-9
 
@@ -89,12 +89,14 @@ def _residual(y: np.ndarray, w: np.ndarray, h: np.ndarray) -> float:
     return float(np.linalg.norm(y - w @ h))
 
 
-def factorise(x: Inputs, ms: np.ndarray, srf: np.ndarray, params: CnmfParams) -> np.ndarray:
-    """The fine HS cube ``W_h H_m`` of CNMF from the inputs' HS image and the fine MS image ``ms``."""
+def factorise(x: Inputs, ms: np.ndarray, params: CnmfParams) -> np.ndarray:
+    """The fine HS cube ``W_h H_m`` of CNMF from the inputs' HS image and the fine MS image ``ms``
+    (less the MS offsets of the inputs' spectral response)."""
     bands, r, c = x.hs.shape
     rows, cols = ms.shape[1:]
+    srf = x.srf
     yh = np.clip(x.hs.reshape(bands, -1), 0.0, None) + EPS
-    ym = np.clip(ms.reshape(ms.shape[0], -1), 0.0, None) + EPS
+    ym = np.clip((ms - x.response.offset[:, None, None]).reshape(ms.shape[0], -1), 0.0, None) + EPS
     rng = np.random.default_rng(params.seed)
     m = min(params.endmembers, bands, yh.shape[1])
     wh = yh[:, vca(yh, m, rng)].copy() + EPS
@@ -122,4 +124,4 @@ def predict(task: STSFTask, params: CnmfParams) -> Scene:
     """CNMF fusion of ``task.hs`` with ``task.ms_target`` (when given) or ``task.ms``."""
     x = prepare(task, params.psf_fwhm)
     ms = x.ms if x.ms_target is None else x.ms_target
-    return output_scene(task, factorise(x, ms, srf_of(task, x), params), x.mask, "cnmf")
+    return output_scene(task, factorise(x, ms, params), x.mask, "cnmf")

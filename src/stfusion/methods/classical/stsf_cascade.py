@@ -18,7 +18,7 @@ from stfusion.core.task import STSFTask
 
 from .cnmf import factorise
 from .gsa import hypersharpen
-from .stsf_ops import apply_regression, output_scene, prepare, regress_bands, srf_of
+from .stsf_ops import apply_regression, output_scene, prepare, regress_bands
 
 
 def predict(task: STSFTask, params: CascadeParams) -> Scene:
@@ -29,7 +29,7 @@ def predict(task: STSFTask, params: CascadeParams) -> Scene:
     if params.fuser == "gsa":
         z1 = hypersharpen(x, x.ms)
     else:
-        z1 = factorise(x, x.ms, srf_of(task, x), CnmfParams(psf_fwhm=params.psf_fwhm))
+        z1 = factorise(x, x.ms, CnmfParams(psf_fwhm=params.psf_fwhm))
     if x.ms_target is None:
         return output_scene(task, z1, x.mask, "cascade")
     coef = regress_bands(x.hs, x.degrade(x.ms))

@@ -1,5 +1,5 @@
-"""Operations shared by the STSF methods: cubic upsampling, the MS image on the HS grid, the
-spectral response (known or estimated), and the output scene.
+"""Operations shared by the STSF methods: cubic upsampling, the task's arrays with the responses
+between the sensors (known or estimated, `stsf_response`), regression, and the output scene.
 
 Grid convention (`stfusion.core.observation`): coarse pixel i is centred on fine pixel
 ``i * ratio + ratio // 2``. Inputs are cropped to whole coarse blocks; the output covers the
@@ -12,11 +12,12 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.optimize import nnls
 
-from stfusion.core.observation import psf_kernel, spatial_degrade
+from stfusion.core.observation import spatial_degrade
 from stfusion.core.scene import Scene
 from stfusion.core.task import STSFTask
+
+from .stsf_response import Psf, SpectralResponse, estimate_psf, estimate_srf
 
 
 def _keys(t: np.ndarray, a: float = -0.5) -> np.ndarray:
@@ -56,14 +57,26 @@ def upsample(cube: np.ndarray, ratio: int) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Inputs:
-    """The arrays of an STSF task on whole coarse blocks (float64, invalid pixels filled by band means)."""
+    """The arrays of an STSF task on whole coarse blocks (float64, invalid pixels filled by band
+    means), with the responses between the sensors (given, or estimated by `stsf_response`)."""
 
     hs: np.ndarray  # (B, r, c)
     ms: np.ndarray  # (b, r * ratio, c * ratio)
     ms_target: np.ndarray | None
     mask: np.ndarray  # fine-grid validity of the output
     ratio: int
-    kernel: np.ndarray
+    psf: Psf
+    response: SpectralResponse
+
+    @property
+    def kernel(self) -> tuple[np.ndarray, np.ndarray]:
+        """The (rows, columns) 1-D PSF kernels."""
+        return self.psf.kernels(self.ratio)
+
+    @property
+    def srf(self) -> np.ndarray:
+        """The (ms bands, hs bands) spectral response (row sums: the gains between the sensors)."""
+        return self.response.srf
 
     def degrade(self, fine: np.ndarray) -> np.ndarray:
         """A fine-grid cube seen by the HS sensor (the observation model)."""
@@ -79,8 +92,18 @@ def _filled(scene: Scene, rows: int, cols: int) -> tuple[np.ndarray, np.ndarray]
     return data, mask
 
 
-def prepare(task: STSFTask, psf_fwhm: float | None) -> Inputs:
-    """The task's arrays cropped to whole coarse blocks, with invalid pixels filled and the output mask."""
+def _wavelengths(scene: Scene) -> np.ndarray | None:
+    try:
+        wl = np.array([float(str(b).removesuffix("nm")) for b in scene.bands or ()], dtype=np.float64)
+    except ValueError:
+        return None
+    return wl if wl.size == scene.count else None
+
+
+def prepare(task: STSFTask, psf_fwhm: float | None, *, warn: bool = True) -> Inputs:
+    """The task's arrays cropped to whole coarse blocks, with invalid pixels filled, the output mask,
+    and the responses: the PSF of FWHM ``psf_fwhm`` (estimated with its shift when None) and the
+    task's SRF (estimated with gains and offsets when None; see `stsf_response`)."""
     ratio = int(round(task.ratio))
     r, c = min(task.hs.height, task.ms.height // ratio), min(task.hs.width, task.ms.width // ratio)
     hs, hs_mask = _filled(task.hs, r, c)
@@ -90,25 +113,16 @@ def prepare(task: STSFTask, psf_fwhm: float | None) -> Inputs:
     if task.ms_target is not None:
         target, target_mask = _filled(task.ms_target, r * ratio, c * ratio)
         mask &= target_mask
-    return Inputs(hs, ms, target, mask, ratio, psf_kernel(ratio, psf_fwhm))
-
-
-def estimate_srf(hs: np.ndarray, ms_low: np.ndarray) -> np.ndarray:
-    """The (ms bands, hs bands) response that best maps the HS pixels to the MS pixels degraded to
-    the HS grid: non-negative least squares per MS band, rows normalised to sum to 1."""
-    x = hs.reshape(hs.shape[0], -1).T
-    rows = []
-    for band in ms_low.reshape(ms_low.shape[0], -1):
-        w, _ = nnls(x, band)
-        rows.append(w / w.sum() if w.sum() > 0 else np.full(x.shape[1], 1.0 / x.shape[1]))
-    return np.array(rows)
-
-
-def srf_of(task: STSFTask, inputs: Inputs) -> np.ndarray:
-    """The task's spectral response matrix, or one estimated from the data (`estimate_srf`)."""
+    valid = hs_mask & ms_mask.reshape(r, ratio, c, ratio).all(axis=(1, 3))
+    psf = estimate_psf(hs, ms, ratio, valid) if psf_fwhm is None else Psf(float(psf_fwhm))
     if task.srf is not None:
-        return np.asarray(task.srf, dtype=np.float64)
-    return estimate_srf(inputs.hs, inputs.degrade(inputs.ms))
+        srf = np.asarray(task.srf, dtype=np.float64)
+        response = SpectralResponse(srf, np.zeros(srf.shape[0]), np.full(srf.shape[0], np.nan))
+    else:
+        low = spatial_degrade(ms, ratio, psf.kernels(ratio))
+        response = estimate_srf(hs, low, wavelengths=_wavelengths(task.hs), ms_bands=tuple(task.ms.bands or ()),
+                                valid=valid, warn=warn)
+    return Inputs(hs, ms, target, mask, ratio, psf, response)
 
 
 def regress_bands(y: np.ndarray, x: np.ndarray) -> np.ndarray:

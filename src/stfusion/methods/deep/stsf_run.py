@@ -20,7 +20,7 @@ from stfusion.core.params.stsf import DcstsfParams
 from stfusion.core.scene import Scene
 from stfusion.core.task import STSFTask
 
-from ..classical.stsf_ops import Inputs, output_scene, prepare, regress_bands, srf_of
+from ..classical.stsf_ops import Inputs, output_scene, prepare, regress_bands
 from .run import require_torch
 
 VALIDATION_SAMPLES = 4
@@ -29,7 +29,7 @@ VALIDATION_SAMPLES = 4
 def build(x: Inputs, params: DcstsfParams) -> Any:
     from .nets.dcstsf import dcstsf
 
-    return dcstsf(x.hs.shape[0], x.ms.shape[0], x.ratio, x.kernel.size, stages=params.stages, width=params.width,
+    return dcstsf(x.hs.shape[0], x.ms.shape[0], x.ratio, max(k.size for k in x.kernel), stages=params.stages, width=params.width,
                   blocks=params.blocks, seu=params.seu, ecu=params.ecu, sftn=params.sftn, insertion=params.insertion,
                   lambda_t1=params.lambda_t1, lambda_sam=params.lambda_sam, lambda_ms=params.lambda_ms)
 
@@ -44,11 +44,11 @@ def train_dcstsf(task: STSFTask, params: DcstsfParams, *, progress: bool = True,
     from .nets.stsf_wald import WaldSet
 
     x = prepare(task, params.psf_fwhm)
-    srf = srf_of(task, x)
+    srf = x.srf
     data = WaldSet.from_inputs(x, srf)
     seed_everything(params.seed)
     net = build(x, params)
-    net.initialise(srf, x.kernel, regress_bands(x.hs, x.degrade(x.ms)))
+    net.initialise(srf, x.kernel, regress_bands(x.hs, x.degrade(x.ms)), x.response.offset)
     device = device_of(params.device)
     net.to(device)
     rng = np.random.default_rng(params.seed)
@@ -69,7 +69,10 @@ def train_dcstsf(task: STSFTask, params: DcstsfParams, *, progress: bool = True,
         "hs_bands": list(task.hs.bands or ()), "ms_bands": list(task.ms.bands or ()), "ratio": x.ratio,
         "hs_mean": [float(v) for v in x.hs.mean(axis=(1, 2))],
         "trained_on": {"hs": task.hs.label, "ms": task.ms.label, "protocol": "Wald reduced scale",
-                       "reduced_hs_shape": list(data.hs.shape), "srf": "given" if task.srf is not None else "estimated"},
+                       "reduced_hs_shape": list(data.hs.shape), "srf": "given" if task.srf is not None else "estimated",
+                       "srf_r2": [float(v) for v in x.response.r2], "ms_gain": [float(v) for v in x.response.gain],
+                       "ms_offset": [float(v) for v in x.response.offset],
+                       "psf": {"fwhm": x.psf.fwhm, "dy": x.psf.dy, "dx": x.psf.dx}},
         "params": {k: v for k, v in vars(params).items() if k not in ("checkpoint", "fit")},
         "validation": result.card(), "version": __version__,
     }

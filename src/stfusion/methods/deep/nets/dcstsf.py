@@ -11,7 +11,7 @@ ratio r. Outputs: the fine HS image at t1 (the latent image of task 1) and at t2
   from the MS-domain residual ``e_M = ms1 - R Z`` (R a learned spectral response, initialised
   with the sensor's SRF): a learned back-projection b -> B (initialised with R's pseudo-inverse)
   plus a residual CNN on (Z, e_M). The error correction unit (ECU) corrects Z from the HS-domain
-  residual ``e_H = hs - D Z`` (D a learned separable blur, initialised with the PSF, then
+  residual ``e_H = hs - D Z`` (D a learned separable blur, initialised with the (estimated) PSF of each axis, then
   decimation by r): the residual is upsampled (bicubic, a learned step) and refined by a
   residual CNN on (up(e_H), Z). The CNN heads start at zero, so an untrained SSJE is classical
   alternating back-projection.
@@ -119,7 +119,8 @@ class Dcstsf(TrainableNet):
                          lambda_t1=lambda_t1, lambda_sam=lambda_sam, lambda_ms=lambda_ms)
         self.ratio, self.lambdas = ratio, (lambda_t1, lambda_sam, lambda_ms)
         self.srf = nn.Parameter(torch.full((ms_bands, hs_bands), 1.0 / hs_bands))
-        self.psf = nn.Parameter(torch.ones(psf_size) / psf_size)
+        self.psf = nn.Parameter(torch.ones(2, psf_size) / psf_size)  # rows, columns
+        self.ms_offset = nn.Parameter(torch.zeros(ms_bands))
         self.seus = nn.ModuleList([SEU(hs_bands, ms_bands, width, blocks) for _ in range(stages)]) if seu else None
         self.ecus = nn.ModuleList([ECU(hs_bands, width, blocks) for _ in range(stages)]) if ecu else None
         self.stages = stages
@@ -133,11 +134,18 @@ class Dcstsf(TrainableNet):
             self.spectral_sr = self.attention = None
 
     @torch.no_grad()
-    def initialise(self, srf: np.ndarray, psf: np.ndarray, change: np.ndarray) -> None:
-        """Physics-based starting values: the SRF (ms x hs), the 1-D PSF, and the (hs x ms + 1)
-        regression of the HS image on the MS image (its slopes start S and G, its intercept G's bias)."""
+    def initialise(self, srf: np.ndarray, psf: tuple[np.ndarray, np.ndarray], change: np.ndarray,
+                   offset: np.ndarray | None = None) -> None:
+        """Physics-based starting values: the SRF (ms x hs) and MS offsets, the (rows, columns) 1-D
+        PSF kernels (centred, zero-padded to the net's size), and the (hs x ms + 1) regression of the
+        HS image on the MS image (its slopes start S and G, its intercept G's bias)."""
         self.srf.copy_(torch.as_tensor(srf, dtype=torch.float32))
-        self.psf.copy_(torch.as_tensor(psf, dtype=torch.float32))
+        size = self.psf.shape[1]
+        for axis, k in enumerate(psf):
+            pad = (size - k.size) // 2
+            self.psf[axis].copy_(torch.as_tensor(np.pad(k, (pad, size - k.size - pad)), dtype=torch.float32))
+        if offset is not None:
+            self.ms_offset.copy_(torch.as_tensor(offset, dtype=torch.float32))
         pinv = torch.linalg.pinv(self.srf)
         for unit in self.seus or []:
             unit.back.weight.copy_(pinv[:, :, None, None])
@@ -148,19 +156,19 @@ class Dcstsf(TrainableNet):
             self.spectral_sr.bias.copy_(torch.as_tensor(change[:, -1], dtype=torch.float32))
 
     def spectral(self, z: Tensor) -> Tensor:
-        """R Z: the fine MS image a fine HS image gives."""
-        return torch.einsum("kb,nbhw->nkhw", self.srf, z)
+        """R Z + o: the fine MS image a fine HS image gives."""
+        return torch.einsum("kb,nbhw->nkhw", self.srf, z) + self.ms_offset[None, :, None, None]
 
     def degrade(self, z: Tensor) -> Tensor:
         """D Z: separable blur with the learned PSF (symmetric borders, as `stfusion.core.observation`),
         then decimation by the ratio."""
         n, b, h, w = z.shape
-        k = self.psf / self.psf.sum()
-        size, half = k.numel(), k.numel() // 2
+        kr, kc = self.psf[0] / self.psf[0].sum(), self.psf[1] / self.psf[1].sum()
+        size, half = kr.numel(), kr.numel() // 2
         x = z[:, :, _symmetric(h, half, z.device)]
-        x = sum(k[t] * x[:, :, t:t + h] for t in range(size))
+        x = sum(kr[t] * x[:, :, t:t + h] for t in range(size))
         x = x[:, :, :, _symmetric(w, half, z.device)]
-        x = sum(k[t] * x[:, :, :, t:t + w] for t in range(size))
+        x = sum(kc[t] * x[:, :, :, t:t + w] for t in range(size))
         o = self.ratio // 2
         return x[:, :, o::self.ratio, o::self.ratio]
 
