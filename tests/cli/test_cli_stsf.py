@@ -93,3 +93,15 @@ def test_npy_and_mat_cubes_as_hs_input(files):
         r = _run("stsf", "gsa", "--hs", d / name, "--ms", p["ms"], "--out", out)
         assert r.exit_code == 0, r.output
         assert np.allclose(read_scene(out).data, read_scene(ref).data, atol=1e-4)
+
+
+def test_an_ms_band_the_hs_cube_cannot_explain_is_reported_in_one_line(files):
+    d, p = files
+    ms = read_scene(p["ms"])
+    data = ms.data.copy()
+    data[3] = np.random.default_rng(0).random(data[3].shape).astype(np.float32)
+    noisy = write_scene(ms.replace(data=data), d / "ms_noisy.tif")
+    r = _run("stsf", "gsa", "--hs", p["hs"], "--ms", noisy, "--out", d / "noisy.tif")
+    assert r.exit_code == 0, r.output
+    lines = [line for line in r.output.splitlines() if "warning" in line]
+    assert len(lines) == 1 and lines[0].startswith("stfusion: warning: MS band nir is poorly explained"), r.output

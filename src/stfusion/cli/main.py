@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import warnings
+
 import click
+
+from stfusion.core.errors import ResponseWarning
 
 from .bench import bench
 from .commands import demo, evaluate, methods, predict
@@ -13,10 +17,22 @@ from .stsf import stsf
 from .train import train
 
 
+_default_showwarning = warnings.showwarning
+
+
+def _one_line(message, category, filename, lineno, file=None, line=None) -> None:  # noqa: ANN001
+    """`ResponseWarning` as one line ("stfusion: warning: ..."); other warnings as Python prints them."""
+    if issubclass(category, ResponseWarning):
+        click.echo(f"stfusion: warning: {message}", err=True)
+    else:
+        _default_showwarning(message, category, filename, lineno, file, line)
+
+
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="stfusion")
 def cli() -> None:
     """stfusion: spatiotemporal, spatial-temporal-spectral and temporal-embedding fusion of remote-sensing images."""
+    warnings.showwarning = _one_line
 
 
 for _command in (methods, predict, train, series, stsf, embed, evaluate, bench, demo):
