@@ -38,7 +38,7 @@ from scipy.optimize import minimize, nnls
 
 from stfusion.core.errors import ResponseWarning
 from stfusion.core.observation import psf_kernel, spatial_degrade
-from stfusion.data.srf import LANDSAT8_BANDS, SENTINEL2_BANDS
+from stfusion.core.sensor_bands import LANDSAT8_BANDS, SENTINEL2_BANDS
 
 POOR_FIT = 0.9
 """MS bands whose R^2 on the HS cube is below this get a warning."""
