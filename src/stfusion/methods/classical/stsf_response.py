@@ -148,10 +148,11 @@ def band_window(name: str) -> tuple[float, float] | None:
     return (centre, 50.0) if 300.0 <= centre <= 2600.0 else None
 
 
-def _support(wl: np.ndarray | None, window: tuple[float, float] | None) -> np.ndarray:
-    n = 0 if wl is None else wl.size
-    if wl is None or window is None:
-        return np.ones(n, dtype=bool) if wl is not None else np.ones(0, dtype=bool)
+def _support(wl: np.ndarray, window: tuple[float, float] | None) -> np.ndarray:
+    """The HS bands an MS band's response may use: those near its known centre, or all."""
+    n = wl.size
+    if window is None:
+        return np.ones(n, dtype=bool)
     centre, fwhm = window
     sel = np.abs(wl - centre) <= fwhm + MARGIN_NM
     if sel.sum() < 3:  # the band lies (mostly) outside the HS range: its nearest HS bands
