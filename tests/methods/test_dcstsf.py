@@ -10,10 +10,10 @@ torch = pytest.importorskip("torch")
 from stsf_fixtures import tiny_stsf  # noqa: E402
 
 from stfusion.core import predict_stsf  # noqa: E402
-from stfusion.core.errors import CheckpointError, UnknownParameterError  # noqa: E402
+from stfusion.core.errors import CheckpointError, FitReport, ResponseWarning, UnknownParameterError  # noqa: E402
 from stfusion.core.params.stsf import DcstsfParams  # noqa: E402
 from stfusion.methods.classical.stsf_ops import prepare, regress_bands  # noqa: E402
-from stfusion.methods.deep.stsf_run import build, train  # noqa: E402
+from stfusion.methods.deep.stsf_run import build, train, train_dcstsf  # noqa: E402
 from stfusion.methods.deep.nets.stsf_wald import WaldSet, random_change  # noqa: E402
 
 TINY = {"steps": 12, "batch": 2, "patch": 16, "width": 8, "blocks": 1, "stages": 2, "val_every": 4}
@@ -67,7 +67,7 @@ def test_loss_decreases_on_a_fixed_batch():
     sim = tiny_stsf()
     torch.manual_seed(0)
     net, x, _ = _net(sim)
-    data = WaldSet.from_inputs(x, x.srf)
+    data = WaldSet.from_inputs(x, x.srf, start="bicubic")
     batch = data.sample(2, 16, np.random.default_rng(0))
     opt = torch.optim.Adam(net.parameters(), lr=1e-3)
     first = None
@@ -103,3 +103,42 @@ def test_fit_is_seeded():
     a = predict_stsf("dcstsf", sim.task, fit=True, **TINY)
     b = predict_stsf("dcstsf", sim.task, fit=True, **TINY)
     assert np.allclose(a.data, b.data, atol=1e-6)
+
+
+def test_wald_set_holds_rows_out_and_scores_the_classical_estimates_there():
+    sim = tiny_stsf()
+    x = prepare(sim.task, None)
+    data = WaldSet.from_inputs(x, x.srf)
+    rows = data.z1.shape[1]
+    assert data.split % 3 == 0 and 6 <= data.split < rows
+    batch = data.sample(3, 999, np.random.default_rng(0))
+    assert batch.z1.shape[-1] <= data.split and batch.z0 is not None  # patches fit above the held-out rows
+    val, gsa, cascade = data.validation(2, 0)
+    assert val.z1.shape[-2] == gsa.shape[-2] == rows - data.split and cascade.shape == val.z2.shape
+    assert np.allclose(val.z0.numpy(), gsa.numpy())  # the default start is the classical t1 estimate
+    assert WaldSet.from_inputs(x, x.srf, start="bicubic").sample(1, 16, np.random.default_rng(0)).z0 is None
+
+
+@pytest.mark.parametrize("task", ["task", "task_t1"])
+def test_untrained_gsa_start_is_the_classical_estimate(task):
+    """With the GSA start and no training, validation scores the network exactly as its rival."""
+    sim = tiny_stsf()
+    _, card = train_dcstsf(getattr(sim, task), DcstsfParams(**{**TINY, "steps": 1, "val_every": 100}), progress=False)
+    c = card["competition"]
+    assert c["rival"] == ("cascade" if task == "task" else "gsa") and c["held_out_rows"] == 3
+    assert c["network"]["rmse"] == pytest.approx(c[c["rival"]]["rmse"], rel=1e-3, abs=1e-7)
+
+
+def test_fit_reports_the_competition_and_falls_back_when_the_network_loses():
+    sim = tiny_stsf()
+    paper = {**TINY, "start": "bicubic"}  # on this linear cube GSA is exact at t1: the network loses
+    with pytest.warns(ResponseWarning, match=r"dcstsf loses to gsa .*returning the classical estimate"):
+        out = predict_stsf("dcstsf", sim.task_t1, fit=True, **paper)
+    assert np.array_equal(out.data, predict_stsf("gsa", sim.task_t1).data, equal_nan=True)
+    with pytest.warns(ResponseWarning, match="returning the network estimate"):
+        kept = predict_stsf("dcstsf", sim.task_t1, fit=True, fallback="none", **paper)
+    assert not np.allclose(kept.data, out.data, equal_nan=True)
+    with pytest.warns(FitReport, match="returning the network's estimate"):
+        predict_stsf("dcstsf", sim.task, fit=True, **TINY)
+    with pytest.raises(UnknownParameterError, match="start 'cubic' is unknown"):
+        predict_stsf("dcstsf", sim.task, fit=True, start="cubic")

@@ -24,9 +24,11 @@ from ..io import align_to_fine, infer_ratio, load_series
 Task = Union[FusionTask, STSFTask]
 
 REAL_STF = ("cia_2date", "estarfm_3date", "estarfm_3date_1pair", "lgc_flood_simcoarse", "ifsdaf_ndvi_series")
-REAL_STSF = ("stsf_samson", "stsf_jasper", "stsf_samson_t1", "stsf_jasper_t1")
+REAL_STSF = ("stsf_samson", "stsf_jasper", "stsf_samson_t1", "stsf_jasper_t1",
+             "stsf_samson_blind", "stsf_jasper_blind", "stsf_samson_blind_t1", "stsf_jasper_blind_t1")
 """The simulated STSF experiments: predict the fine HS image at the (simulated) second date, or
-(``_t1``) at the HS date itself from the MS image of that date."""
+(``_t1``) at the HS date itself from the MS image of that date; ``_blind``: with an MS sensor
+whose responses the methods are not told (`stfusion.data.stsf_blind`)."""
 
 PIXEL_SIZE = {"cia_2date": 50.0, "estarfm_3date": 30.0, "estarfm_3date_1pair": 30.0, "lgc_flood_simcoarse": 30.0}
 """Fine pixel size (m) of the sets without georeference (../shared/data/README.md), for STARFM's window."""

@@ -99,3 +99,8 @@ class CheckpointError(InputError):
 class ResponseWarning(UserWarning):
     """A fit of the data is poor (an MS band the HS cube cannot explain, a learned method that loses
     to its classical estimate): the result is still written, but check it."""
+
+
+class FitReport(UserWarning):
+    """What a fit on the task's own validation split found (the scores, and which estimate is
+    returned): one line, printed by the CLI as "stfusion: ..."."""

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from .deep import DeepParams
 
 FUSERS = ("gsa", "cnmf")
+DCSTSF_STARTS = ("gsa", "bicubic")
+DCSTSF_FALLBACKS = ("classical", "none")
 
 
 @dataclass(frozen=True)
@@ -61,7 +63,13 @@ class DcstsfParams(DeepParams):
     ``stages`` K of alternating projection; ``width`` feature channels; ``blocks`` residual blocks
     per unit; ``seu`` / ``ecu`` / ``sftn`` / ``insertion`` switch the units and the difference-image insertion (ablation); ``lambda_t1``, ``lambda_sam``,
     ``lambda_ms``: weights of the t1 L1 loss, the t2 SAM loss and the MS-consistency loss;
-    ``psf_fwhm`` as for `gsa`; ``changes``: simulated second dates per training step (Wald protocol).
+    ``psf_fwhm`` as for `gsa`.
+
+    ``start``: the SSJE start, ``"gsa"`` (default: the network learns a correction of the GSA
+    fusion) or ``"bicubic"`` (the paper). ``fallback``: with ``fit=True`` the network competes on a
+    held-out strip of Wald's reduced-scale pair with the classical estimate (GSA at t1, cascade at
+    t2); when it loses, ``"classical"`` (default) returns the classical estimate, ``"none"`` the
+    network's. Either way a one-line report says which is returned.
     """
 
     steps: int = 300
@@ -81,3 +89,5 @@ class DcstsfParams(DeepParams):
     lambda_sam: float = 0.1
     lambda_ms: float = 0.1
     psf_fwhm: float | None = None
+    start: str = "gsa"
+    fallback: str = "classical"

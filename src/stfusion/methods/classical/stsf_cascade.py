@@ -11,6 +11,8 @@ Without ``ms_target`` the result is ``Z1``.
 
 from __future__ import annotations
 
+import numpy as np
+
 from stfusion.core.errors import UnknownParameterError
 from stfusion.core.params.stsf import FUSERS, CascadeParams, CnmfParams
 from stfusion.core.scene import Scene
@@ -18,7 +20,15 @@ from stfusion.core.task import STSFTask
 
 from .cnmf import factorise
 from .gsa import hypersharpen
-from .stsf_ops import apply_regression, output_scene, prepare, regress_bands
+from .stsf_ops import Inputs, apply_regression, output_scene, prepare, regress_bands
+
+
+def add_change(x: Inputs, z1: np.ndarray, ms2: np.ndarray | None) -> np.ndarray:
+    """Step 2: ``Z1 + C (M2 - M1)`` with C regressed at t1 on the HS grid (``z1`` itself without ``ms2``)."""
+    if ms2 is None:
+        return z1
+    coef = regress_bands(x.hs, x.degrade(x.ms))
+    return z1 + apply_regression(coef, ms2 - x.ms, intercept=False)
 
 
 def predict(task: STSFTask, params: CascadeParams) -> Scene:
@@ -30,8 +40,4 @@ def predict(task: STSFTask, params: CascadeParams) -> Scene:
         z1 = hypersharpen(x, x.ms)
     else:
         z1 = factorise(x, x.ms, CnmfParams(psf_fwhm=params.psf_fwhm))
-    if x.ms_target is None:
-        return output_scene(task, z1, x.mask, "cascade")
-    coef = regress_bands(x.hs, x.degrade(x.ms))
-    z2 = z1 + apply_regression(coef, x.ms_target - x.ms, intercept=False)
-    return output_scene(task, z2, x.mask, "cascade")
+    return output_scene(task, add_change(x, z1, x.ms_target), x.mask, "cascade")

@@ -10,16 +10,19 @@ Inference runs on the whole scene (STSF scenes are small: one HS acquisition).
 from __future__ import annotations
 
 import os
+import warnings
 from typing import Any
 
 import numpy as np
 
 from stfusion import __version__
-from stfusion.core.errors import CheckpointError, UnknownParameterError
-from stfusion.core.params.stsf import DcstsfParams
+from stfusion.core.errors import CheckpointError, FitReport, ResponseWarning, UnknownParameterError
+from stfusion.core.params.stsf import DCSTSF_FALLBACKS, DCSTSF_STARTS, DcstsfParams
 from stfusion.core.scene import Scene
 from stfusion.core.task import STSFTask
 
+from ..classical.gsa import hypersharpen
+from ..classical.stsf_cascade import add_change
 from ..classical.stsf_ops import Inputs, output_scene, prepare, regress_bands
 from .run import require_torch
 
@@ -34,37 +37,68 @@ def build(x: Inputs, params: DcstsfParams) -> Any:
                   lambda_t1=params.lambda_t1, lambda_sam=params.lambda_sam, lambda_ms=params.lambda_ms)
 
 
+def _check(params: DcstsfParams) -> None:
+    for name, value, known in (("start", params.start, DCSTSF_STARTS), ("fallback", params.fallback, DCSTSF_FALLBACKS)):
+        if value not in known:
+            raise UnknownParameterError(f"dcstsf {name} {value!r} is unknown; use one of: {', '.join(known)}")
+
+
+def _scores(z: Any, truth: Any) -> dict[str, float]:
+    """RMSE and mean SAM (degrees) of a (N, B, H, W) estimate."""
+    from .nets.dcstsf import spectral_angle
+
+    return {"rmse": float(((z - truth) ** 2).mean().sqrt()), "sam": float(spectral_angle(z, truth)) * 180 / np.pi}
+
+
 def train_dcstsf(task: STSFTask, params: DcstsfParams, *, progress: bool = True,
                  log: str | os.PathLike[str] | None = None) -> tuple[Any, dict]:
-    """A DC-STSF network trained on ``task`` at reduced scale (`nets.stsf_wald`), and its card."""
+    """A DC-STSF network trained on ``task`` at reduced scale (`nets.stsf_wald`), and its card.
+
+    The card's ``competition`` holds the network's and the classical estimate's validation scores
+    on the held-out rows (GSA for a task without ``ms_target``, the cascade with one) and the winner.
+    """
     torch = require_torch()
     from pathlib import Path
 
     from .nets.fit import device_of, seed_everything, train_loop
     from .nets.stsf_wald import WaldSet
 
+    _check(params)
     x = prepare(task, params.psf_fwhm)
     srf = x.srf
-    data = WaldSet.from_inputs(x, srf)
+    data = WaldSet.from_inputs(x, srf, start=params.start)
     seed_everything(params.seed)
     net = build(x, params)
-    net.initialise(srf, x.kernel, regress_bands(x.hs, x.degrade(x.ms)), x.response.offset)
+    net.initialise(srf, x.kernel, regress_bands(x.hs, x.degrade(x.ms)), x.response.offset,
+                   back_projection=params.start == "bicubic")
     device = device_of(params.device)
     net.to(device)
     rng = np.random.default_rng(params.seed)
-    val = data.validation(VALIDATION_SAMPLES, params.seed + 1_000_003).to(device)
+    val, classical_z1, classical_z2 = data.validation(VALIDATION_SAMPLES, params.seed + 1_000_003)
+    val = val.to(device)
+    at_t2 = x.ms_target is not None
+    truth, classical = (val.z2, classical_z2) if at_t2 else (val.z1, classical_z1)
 
     @torch.no_grad()
-    def validation() -> float:
+    def estimate() -> Any:
         net.eval()
-        _, z2 = net(val.hs, val.ms1, val.ms2)
+        z1, z2 = net(val.hs, val.ms1, val.ms2, val.z0)
         net.train()
-        return float(torch.mean((z2 - val.z2) ** 2))
+        return (z2 if at_t2 else z1).cpu()
+
+    def validation() -> float:
+        return float(torch.mean((estimate() - truth.cpu()) ** 2))
 
     net.train()
     result = train_loop(net, lambda: data.sample(params.batch, params.patch, rng).to(device), validation, params,
                         steps=params.steps, log=Path(log) if log else None, progress=progress,
-                        desc="dcstsf training", validation_kind="simulated second dates on the training scene")
+                        desc="dcstsf training", validate_first=True,
+                        validation_kind="held-out rows of the reduced pair, simulated second dates")
+    rival = "cascade" if at_t2 else "gsa"
+    mine, theirs = _scores(estimate(), truth.cpu()), _scores(classical, truth.cpu())
+    competition = {"network": mine, rival: theirs, "rival": rival,
+                   "winner": "network" if mine["rmse"] <= theirs["rmse"] else rival,
+                   "held_out_rows": int(data.z1.shape[1] - data.split) if data.split < data.z1.shape[1] else 0}
     card = {
         "hs_bands": list(task.hs.bands or ()), "ms_bands": list(task.ms.bands or ()), "ratio": x.ratio,
         "hs_mean": [float(v) for v in x.hs.mean(axis=(1, 2))],
@@ -74,7 +108,7 @@ def train_dcstsf(task: STSFTask, params: DcstsfParams, *, progress: bool = True,
                        "ms_offset": [float(v) for v in x.response.offset],
                        "psf": {"fwhm": x.psf.fwhm, "dy": x.psf.dy, "dx": x.psf.dx}},
         "params": {k: v for k, v in vars(params).items() if k not in ("checkpoint", "fit")},
-        "validation": result.card(), "version": __version__,
+        "validation": result.card(), "competition": competition, "version": __version__,
     }
     return net, card
 
@@ -103,29 +137,59 @@ def _check_card(card: dict, task: STSFTask, x: Inputs, where: str) -> None:
                               "give reflectance in the same units")
 
 
+def _report(competition: dict, fallback: str) -> str:
+    """The one-line verdict of the validation competition; the name of the estimate returned."""
+    rival, mine = competition["rival"], competition["network"]
+    theirs = competition[rival]
+    where = "held-out rows of the reduced pair" if competition["held_out_rows"] else "reduced pair (too small to hold rows out)"
+    scores = (f"network RMSE {mine['rmse']:.4g}, SAM {mine['sam']:.3g} deg; {rival} RMSE {theirs['rmse']:.4g}, "
+              f"SAM {theirs['sam']:.3g} deg")
+    if competition["winner"] == "network":
+        warnings.warn(f"dcstsf validation on the {where}: {scores}; returning the network's estimate", FitReport,
+                      stacklevel=3)
+        return "network"
+    returned = rival if fallback == "classical" else "network"
+    advice = "set fallback=none to keep the network's" if returned == rival else "set fallback=classical to get it"
+    warnings.warn(f"dcstsf loses to {rival} on the {where} ({scores}); returning the "
+                  f"{'classical' if returned == rival else 'network'} estimate ({advice})", ResponseWarning, stacklevel=3)
+    return returned
+
+
 def predict(task: STSFTask, params: DcstsfParams, *, progress: bool = True) -> Scene:
-    """Registry entry point: the fine HS image at the task's MS target date (t1 without one)."""
+    """Registry entry point: the fine HS image at the task's MS target date (t1 without one).
+
+    With ``fit=True`` the network competes with the classical estimate on validation, and
+    ``params.fallback`` decides what a loss returns (see `DcstsfParams`).
+    """
     torch = require_torch()
     from .nets.checkpoint import load_checkpoint
     from .nets.dcstsf import dcstsf
     from .nets.fit import device_of
 
+    _check(params)
     x = prepare(task, params.psf_fwhm)
+    returned, start = "network", params.start
     if params.checkpoint:
         net, card = load_checkpoint(params.checkpoint, {"dcstsf": dcstsf}, "dcstsf")
         _check_card(card, task, x, f"dcstsf checkpoint {params.checkpoint}")
+        start = card.get("params", {}).get("start", "bicubic")  # the start it was trained from
     elif params.fit:
-        net, _ = train_dcstsf(task, params, progress=progress)
+        net, card = train_dcstsf(task, params, progress=progress)
+        returned = _report(card["competition"], params.fallback)
     else:
         raise UnknownParameterError("dcstsf needs trained weights: give checkpoint=CKPT (from `stfusion train dcstsf`) "
                                     "or fit=true to train on the given images (CLI: --checkpoint or --fit)")
-    device = device_of(params.device)
-    net.to(device).eval()
+    gsa = hypersharpen(x, x.ms) if returned != "network" or start == "gsa" else None
+    if returned != "network":
+        out = add_change(x, gsa, x.ms_target)
+    else:
+        device = device_of(params.device)
+        net.to(device).eval()
 
-    def t(a: np.ndarray) -> Any:
-        return torch.from_numpy(a[None].astype(np.float32)).to(device)
+        def t(a: np.ndarray | None) -> Any:
+            return None if a is None else torch.from_numpy(a[None].astype(np.float32)).to(device)
 
-    with torch.no_grad():
-        z1, z2 = net(t(x.hs), t(x.ms), None if x.ms_target is None else t(x.ms_target))
-    out = (z1 if z2 is None else z2)[0].cpu().numpy()
+        with torch.no_grad():
+            z1, z2 = net(t(x.hs), t(x.ms), t(x.ms_target), t(gsa))
+        out = (z1 if z2 is None else z2)[0].cpu().numpy()
     return output_scene(task, np.where(x.mask, out, np.nan), x.mask, "dcstsf")

@@ -6,7 +6,8 @@ what it leaves open (docs/methods/stsf.md lists each choice and its ablation). I
 HS image ``hs`` at t1 (B bands), the fine MS images ``ms1`` at t1 and ``ms2`` at t2 (b bands),
 ratio r. Outputs: the fine HS image at t1 (the latent image of task 1) and at t2.
 
-* SSJE, spatial-spectral joint enhancement: ``Z0 = bicubic(hs)``, then K stages of alternating
+* SSJE, spatial-spectral joint enhancement: ``Z0 = bicubic(hs)`` (the paper; stfusion's default
+  starts from the GSA fusion instead, see `stsf_run`), then K stages of alternating
   projection between the two observation scales. The spatial enhancement unit (SEU) corrects Z
   from the MS-domain residual ``e_M = ms1 - R Z`` (R a learned spectral response, initialised
   with the sensor's SRF): a learned back-projection b -> B (initialised with R's pseudo-inverse)
@@ -38,16 +39,19 @@ from .base import TrainableNet
 
 @dataclass
 class StsfBatch:
-    """Training samples: ``hs`` (N, B, h, w), ``ms1``/``ms2`` (N, b, H, W), truths ``z1``/``z2`` (N, B, H, W)."""
+    """Training samples: ``hs`` (N, B, h, w), ``ms1``/``ms2`` (N, b, H, W), truths ``z1``/``z2`` (N, B, H, W),
+    and the SSJE start ``z0`` (N, B, H, W; None: bicubic)."""
 
     hs: Tensor
     ms1: Tensor
     ms2: Tensor
     z1: Tensor
     z2: Tensor
+    z0: Tensor | None = None
 
     def to(self, device: torch.device | str) -> "StsfBatch":
-        return StsfBatch(*(t.to(device) for t in (self.hs, self.ms1, self.ms2, self.z1, self.z2)))
+        return StsfBatch(*(None if t is None else t.to(device)
+                           for t in (self.hs, self.ms1, self.ms2, self.z1, self.z2, self.z0)))
 
 
 def _conv(cin: int, cout: int, k: int = 3) -> nn.Conv2d:
@@ -135,10 +139,12 @@ class Dcstsf(TrainableNet):
 
     @torch.no_grad()
     def initialise(self, srf: np.ndarray, psf: tuple[np.ndarray, np.ndarray], change: np.ndarray,
-                   offset: np.ndarray | None = None) -> None:
+                   offset: np.ndarray | None = None, *, back_projection: bool = True) -> None:
         """Physics-based starting values: the SRF (ms x hs) and MS offsets, the (rows, columns) 1-D
         PSF kernels (centred, zero-padded to the net's size), and the (hs x ms + 1) regression of the
-        HS image on the MS image (its slopes start S and G, its intercept G's bias)."""
+        HS image on the MS image (its slopes start S and G, its intercept G's bias). Without
+        ``back_projection`` the SEU's P and the ECU's step start at zero, so that an untrained SSJE
+        returns its start unchanged (for a start that is already a fusion, such as GSA)."""
         self.srf.copy_(torch.as_tensor(srf, dtype=torch.float32))
         size = self.psf.shape[1]
         for axis, k in enumerate(psf):
@@ -146,9 +152,11 @@ class Dcstsf(TrainableNet):
             self.psf[axis].copy_(torch.as_tensor(np.pad(k, (pad, size - k.size - pad)), dtype=torch.float32))
         if offset is not None:
             self.ms_offset.copy_(torch.as_tensor(offset, dtype=torch.float32))
-        pinv = torch.linalg.pinv(self.srf)
+        pinv = torch.linalg.pinv(self.srf) if back_projection else torch.zeros_like(self.srf.T)
         for unit in self.seus or []:
             unit.back.weight.copy_(pinv[:, :, None, None])
+        for unit in self.ecus or []:
+            unit.step.fill_(1.0 if back_projection else 0.0)
         slopes = torch.as_tensor(change[:, :-1], dtype=torch.float32)
         self.change.weight.copy_(slopes[:, :, None, None])
         if self.spectral_sr is not None:
@@ -175,9 +183,9 @@ class Dcstsf(TrainableNet):
     def upsample(self, x: Tensor) -> Tensor:
         return F.interpolate(x, scale_factor=self.ratio, mode="bicubic", align_corners=False)
 
-    def ssje(self, hs: Tensor, ms1: Tensor) -> Tensor:
-        """Task 1: the latent fine HS image at t1."""
-        z = self.upsample(hs)
+    def ssje(self, hs: Tensor, ms1: Tensor, z0: Tensor | None = None) -> Tensor:
+        """Task 1: the latent fine HS image at t1, from ``z0`` (default: the paper's bicubic start)."""
+        z = self.upsample(hs) if z0 is None else z0
         for k in range(self.stages):
             if self.seus is not None:
                 z = self.seus[k](z, ms1 - self.spectral(z))
@@ -196,14 +204,15 @@ class Dcstsf(TrainableNet):
             z2 = a * self.spectral_sr(ms2) + (1 - a) * z2
         return z2
 
-    def forward(self, hs: Tensor, ms1: Tensor, ms2: Tensor | None = None) -> tuple[Tensor, Tensor | None]:
+    def forward(self, hs: Tensor, ms1: Tensor, ms2: Tensor | None = None,
+                z0: Tensor | None = None) -> tuple[Tensor, Tensor | None]:
         if tuple(ms1.shape[-2:]) != (hs.shape[-2] * self.ratio, hs.shape[-1] * self.ratio):
             raise ValueError(f"dcstsf: ms1 {tuple(ms1.shape[-2:])} must be hs {tuple(hs.shape[-2:])} x {self.ratio}")
-        z1 = self.ssje(hs, ms1)
+        z1 = self.ssje(hs, ms1, z0)
         return z1, (self.tve(z1, ms1, ms2) if ms2 is not None else None)
 
     def loss(self, batch: StsfBatch) -> tuple[Tensor, dict[str, float]]:
-        z1, z2 = self(batch.hs, batch.ms1, batch.ms2)
+        z1, z2 = self(batch.hs, batch.ms1, batch.ms2, batch.z0)
         l_t1, l_sam, l_ms = self.lambdas
         l1_t2, l1_t1 = F.l1_loss(z2, batch.z2), F.l1_loss(z1, batch.z1)
         sam = spectral_angle(z2, batch.z2)

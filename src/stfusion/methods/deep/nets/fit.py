@@ -101,12 +101,13 @@ def fit(net: FusionNet, stacks: Sequence[DatedStack], params: DeepParams, *, ste
 
 def train_loop(net: TrainableNet, draw: Callable[[], object], validation: Callable[[], float] | None,
                params: DeepParams, *, steps: int, log: Path | None, progress: bool, desc: str,
-               validation_kind: str = "") -> FitResult:
+               validation_kind: str = "", validate_first: bool = False) -> FitResult:
     """The optimisation loop shared by every deep method (see the module docstring).
 
     ``net`` has ``optimisers(lr)`` and ``training_step(batch, opts, precision) -> loss parts``;
     ``draw()`` gives the next training batch on the device; ``validation()`` the validation MSE
-    (None: the training MSE of the step is used).
+    (None: the training MSE of the step is used). ``validate_first`` also validates the starting
+    weights (step 0), so that a start that training cannot improve on is what is kept.
     """
     from tqdm.auto import tqdm
 
@@ -120,6 +121,10 @@ def train_loop(net: TrainableNet, draw: Callable[[], object], validation: Callab
     writer, handle = None, None
     if log is not None:
         handle = open(log, "w", newline="")
+    if validate_first and validation is not None:
+        best = validation()
+        best_state = copy.deepcopy({k: t.detach().cpu() for k, t in net.state_dict().items()})
+        net.train()
     try:
         bar = tqdm(range(1, steps + 1), desc=desc, disable=not progress)
         for step in bar:

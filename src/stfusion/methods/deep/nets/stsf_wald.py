@@ -7,19 +7,22 @@ samples are simulated on the fly: ``Z2 = random_change(H1)`` and ``M2 = D(M1) + 
 `random_change` is a generic prior, deliberately unlike the evaluation's change model
 (`stfusion.data.stsf_sim.simulate_change`): spectral-similarity classes with random smooth
 spectral factors, a smooth illumination field, and patches that take another pixel's spectrum.
-Patches are cut on whole coarse blocks, with random flips and quarter turns.
+Patches are cut on whole coarse blocks, with random flips and quarter turns, from all but the
+last quarter of the rows; those rows are held out for validation, where the network competes with
+the classical estimate of the same reduced pair (GSA at t1, the cascade at t2).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
 
 from stfusion.core.errors import InputError
 
-from ...classical.stsf_ops import Inputs
+from ...classical.gsa import hypersharpen
+from ...classical.stsf_ops import Inputs, regress_bands
 from .dcstsf import StsfBatch
 
 
@@ -66,16 +69,25 @@ def random_change(z: np.ndarray, rng: np.random.Generator, pool: np.ndarray) -> 
 
 @dataclass
 class WaldSet:
-    """The reduced-scale images: ``hs`` = D(H1), ``ms`` = D(M1) on H1's grid, ``z1`` = H1; ``srf`` R."""
+    """The reduced-scale images: ``hs`` = D(H1), ``ms`` = D(M1) on H1's grid, ``z1`` = H1; ``srf`` R;
+    ``gsa`` the GSA fusion of the reduced pair (the classical t1 estimate) and ``change`` the
+    cascade's regression C of the full-scale pair (the classical t2 estimate is ``gsa + C dM``;
+    the network's TVE starts from the same C, so validation compares what training adds); ``start`` the SSJE start
+    (``gsa``, or None for bicubic). Rows from ``split`` on (whole coarse rows) are held out for
+    validation; ``split == rows`` when the image is too small to hold any out."""
 
     hs: np.ndarray
     ms: np.ndarray
     z1: np.ndarray
     srf: np.ndarray
     ratio: int
+    gsa: np.ndarray
+    change: np.ndarray
+    start: np.ndarray | None
+    split: int
 
     @classmethod
-    def from_inputs(cls, x: Inputs, srf: np.ndarray) -> "WaldSet":
+    def from_inputs(cls, x: Inputs, srf: np.ndarray, *, start: str = "gsa", holdout: float = 0.25) -> "WaldSet":
         r = x.ratio
         rows, cols = (x.hs.shape[1] // r) * r, (x.hs.shape[2] // r) * r
         if rows < 2 * r or cols < 2 * r:
@@ -83,16 +95,22 @@ class WaldSet:
                              f"ratio {r}: it needs at least {2 * r}x{2 * r} HS pixels; train on a larger scene")
         z1 = x.hs[:, :rows, :cols]
         ms = x.degrade(x.ms)[:, :rows, :cols]
-        return cls(hs=x.degrade(z1), ms=ms, z1=z1, srf=srf, ratio=r)
+        reduced = replace(x, hs=x.degrade(z1), ms=ms, ms_target=None, mask=np.ones((rows, cols), bool))
+        gsa = hypersharpen(reduced, ms)
+        change = regress_bands(z1, ms)  # the cascade's C of the full-scale pair, which TVE starts from
+        held = max(1, int(round(rows // r * holdout))) * r
+        split = rows - held if rows - held >= 2 * r else rows
+        return cls(hs=reduced.hs, ms=ms, z1=z1, srf=srf, ratio=r, gsa=gsa, change=change,
+                   start=gsa if start == "gsa" else None, split=split)
 
     def sample(self, n: int, patch: int, rng: np.random.Generator) -> StsfBatch:
-        """``n`` patches of ``patch`` x ``patch`` pixels of H1's grid (whole coarse blocks), each with
-        its own simulated second date, flips and quarter turns."""
+        """``n`` patches of ``patch`` x ``patch`` pixels of H1's grid (whole coarse blocks, above the
+        held-out rows), each with its own simulated second date, flips and quarter turns."""
         r = self.ratio
-        rows, cols = self.z1.shape[1:]
+        rows, cols = self.split, self.z1.shape[2]
         p = max(r, min(patch, rows, cols) // r * r)
-        pool = self.z1.reshape(self.z1.shape[0], -1)
-        out: list[list[np.ndarray]] = [[], [], [], [], []]
+        pool = self.z1[:, :rows].reshape(self.z1.shape[0], -1)
+        out: list[list[np.ndarray]] = [[], [], [], [], [], []]
         for _ in range(n):
             i, j = int(rng.integers(0, (rows - p) // r + 1)) * r, int(rng.integers(0, (cols - p) // r + 1)) * r
             z1 = self.z1[:, i:i + p, j:j + p]
@@ -100,18 +118,30 @@ class WaldSet:
             ms1 = self.ms[:, i:i + p, j:j + p]
             z2 = random_change(z1, rng, pool)
             ms2 = ms1 + np.einsum("kb,brc->krc", self.srf, z2 - z1)
+            z0 = z1 if self.start is None else self.start[:, i:i + p, j:j + p]
             k, flip = int(rng.integers(4)), bool(rng.integers(2))
-            for slot, a in zip(out, (hs, ms1, ms2, z1, z2)):
+            for slot, a in zip(out, (hs, ms1, ms2, z1, z2, z0)):
                 a = np.rot90(a, k, axes=(1, 2))
                 slot.append(np.ascontiguousarray(a[:, :, ::-1] if flip else a))
-        return StsfBatch(*(torch.from_numpy(np.stack(s).astype(np.float32)) for s in out))
+        tensors = [torch.from_numpy(np.stack(s).astype(np.float32)) for s in out]
+        return StsfBatch(*tensors[:5], z0=None if self.start is None else tensors[5])
 
-    def validation(self, n: int, seed: int) -> StsfBatch:
-        """``n`` fixed whole-image samples (seeded changes, no flips) for early stopping."""
+    def validation(self, n: int, seed: int) -> tuple[StsfBatch, torch.Tensor, torch.Tensor]:
+        """``n`` fixed samples of the held-out rows (the whole image when none are held out), each
+        with its own seeded change and no flips; with the classical estimates of their z1 and z2."""
         rng = np.random.default_rng(seed)
+        r, i = self.ratio, (0 if self.split == self.z1.shape[1] else self.split)
+        z1, ms1, hs = self.z1[:, i:], self.ms[:, i:], self.hs[:, i // r:]
         pool = self.z1.reshape(self.z1.shape[0], -1)
-        z2 = [random_change(self.z1, rng, pool) for _ in range(n)]
-        ms2 = [self.ms + np.einsum("kb,brc->krc", self.srf, z - self.z1) for z in z2]
-        rep = [np.stack([a] * n) for a in (self.hs, self.ms)]
-        return StsfBatch(*(torch.from_numpy(np.asarray(a, dtype=np.float32))
-                           for a in (rep[0], rep[1], np.stack(ms2), np.stack([self.z1] * n), np.stack(z2))))
+        z2 = np.stack([random_change(z1, rng, pool) for _ in range(n)])
+        ms2 = ms1[None] + np.einsum("kb,nbrc->nkrc", self.srf, z2 - z1[None])
+        gsa = self.gsa[:, i:]
+        classical_z2 = gsa[None] + np.einsum("kb,nbrc->nkrc", self.change[:, :-1], ms2 - ms1[None])
+
+        def t(a: np.ndarray) -> torch.Tensor:
+            return torch.from_numpy(np.ascontiguousarray(a, dtype=np.float32))
+
+        rep = lambda a: np.repeat(a[None], n, axis=0)  # noqa: E731
+        batch = StsfBatch(t(rep(hs)), t(rep(ms1)), t(ms2), t(rep(z1)), t(z2),
+                          None if self.start is None else t(rep(self.start[:, i:])))
+        return batch, t(rep(gsa)), t(classical_z2)
