@@ -123,7 +123,8 @@ def test_wald_set_holds_rows_out_and_scores_the_classical_estimates_there():
 def test_untrained_gsa_start_is_the_classical_estimate(task):
     """With the GSA start and no training, validation scores the network exactly as its rival."""
     sim = tiny_stsf()
-    _, card = train_dcstsf(getattr(sim, task), DcstsfParams(**{**TINY, "steps": 1, "val_every": 100}), progress=False)
+    _, card = train_dcstsf(getattr(sim, task), DcstsfParams(**{**TINY, "steps": 1, "val_every": 100, "start": "gsa"}),
+                           progress=False)
     c = card["competition"]
     assert c["rival"] == ("cascade" if task == "task" else "gsa") and c["held_out_rows"] == 3
     assert c["network"]["rmse"] == pytest.approx(c[c["rival"]]["rmse"], rel=1e-3, abs=1e-7)
@@ -142,3 +143,11 @@ def test_fit_reports_the_competition_and_falls_back_when_the_network_loses():
         predict_stsf("dcstsf", sim.task, fit=True, **TINY)
     with pytest.raises(UnknownParameterError, match="start 'cubic' is unknown"):
         predict_stsf("dcstsf", sim.task, fit=True, start="cubic")
+
+
+def test_auto_start_keeps_the_start_better_on_validation():
+    sim = tiny_stsf()
+    _, card = train_dcstsf(sim.task, DcstsfParams(**TINY), progress=False)
+    assert set(card["starts"]) == {"gsa", "bicubic"}
+    assert card["start"] == min(card["starts"], key=lambda k: card["starts"][k]["rmse"])
+    assert card["competition"]["network"] == card["starts"][card["start"]]

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from .deep import DeepParams
 
 FUSERS = ("gsa", "cnmf")
-DCSTSF_STARTS = ("gsa", "bicubic")
+DCSTSF_STARTS = ("auto", "gsa", "bicubic")
 DCSTSF_FALLBACKS = ("classical", "none")
 
 
@@ -65,8 +65,9 @@ class DcstsfParams(DeepParams):
     ``lambda_ms``: weights of the t1 L1 loss, the t2 SAM loss and the MS-consistency loss;
     ``psf_fwhm`` as for `gsa`.
 
-    ``start``: the SSJE start, ``"gsa"`` (default: the network learns a correction of the GSA
-    fusion) or ``"bicubic"`` (the paper). ``fallback``: with ``fit=True`` the network competes on a
+    ``start``: the SSJE start, ``"gsa"`` (the network learns a correction of the GSA fusion),
+    ``"bicubic"`` (the paper), or ``"auto"`` (default: train from both, keep the one better on
+    validation). ``fallback``: with ``fit=True`` the network competes on a
     held-out strip of Wald's reduced-scale pair with the classical estimate (GSA at t1, cascade at
     t2); when it loses, ``"classical"`` (default) returns the classical estimate, ``"none"`` the
     network's. Either way a one-line report says which is returned.
@@ -89,5 +90,5 @@ class DcstsfParams(DeepParams):
     lambda_sam: float = 0.1
     lambda_ms: float = 0.1
     psf_fwhm: float | None = None
-    start: str = "gsa"
+    start: str = "auto"
     fallback: str = "classical"

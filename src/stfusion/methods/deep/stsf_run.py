@@ -50,34 +50,29 @@ def _scores(z: Any, truth: Any) -> dict[str, float]:
     return {"rmse": float(((z - truth) ** 2).mean().sqrt()), "sam": float(spectral_angle(z, truth)) * 180 / np.pi}
 
 
-def train_dcstsf(task: STSFTask, params: DcstsfParams, *, progress: bool = True,
-                 log: str | os.PathLike[str] | None = None) -> tuple[Any, dict]:
-    """A DC-STSF network trained on ``task`` at reduced scale (`nets.stsf_wald`), and its card.
-
-    The card's ``competition`` holds the network's and the classical estimate's validation scores
-    on the held-out rows (GSA for a task without ``ms_target``, the cascade with one) and the winner.
-    """
-    torch = require_torch()
+def _fit_start(x: Inputs, data: Any, params: DcstsfParams, start: str, *, progress: bool,
+               log: str | os.PathLike[str] | None) -> tuple[Any, Any, dict[str, float], dict[str, float]]:
+    """Train from one SSJE ``start``: the network, its `FitResult`, and its and the classical
+    estimate's validation scores (`_scores`) on the held-out rows."""
+    import dataclasses
     from pathlib import Path
 
+    torch = require_torch()
     from .nets.fit import device_of, seed_everything, train_loop
-    from .nets.stsf_wald import WaldSet
 
-    _check(params)
-    x = prepare(task, params.psf_fwhm)
-    srf = x.srf
-    data = WaldSet.from_inputs(x, srf, start=params.start)
+    data = data if start == "gsa" else dataclasses.replace(data, start=None)
     seed_everything(params.seed)
     net = build(x, params)
-    net.initialise(srf, x.kernel, regress_bands(x.hs, x.degrade(x.ms)), x.response.offset,
-                   back_projection=params.start == "bicubic")
+    net.initialise(x.srf, x.kernel, regress_bands(x.hs, x.degrade(x.ms)), x.response.offset,
+                   back_projection=start == "bicubic")
     device = device_of(params.device)
     net.to(device)
     rng = np.random.default_rng(params.seed)
     val, classical_z1, classical_z2 = data.validation(VALIDATION_SAMPLES, params.seed + 1_000_003)
     val = val.to(device)
     at_t2 = x.ms_target is not None
-    truth, classical = (val.z2, classical_z2) if at_t2 else (val.z1, classical_z1)
+    truth, classical = ((val.z2, classical_z2) if at_t2 else (val.z1, classical_z1))
+    truth = truth.cpu()
 
     @torch.no_grad()
     def estimate() -> Any:
@@ -87,15 +82,35 @@ def train_dcstsf(task: STSFTask, params: DcstsfParams, *, progress: bool = True,
         return (z2 if at_t2 else z1).cpu()
 
     def validation() -> float:
-        return float(torch.mean((estimate() - truth.cpu()) ** 2))
+        return float(torch.mean((estimate() - truth) ** 2))
 
     net.train()
     result = train_loop(net, lambda: data.sample(params.batch, params.patch, rng).to(device), validation, params,
                         steps=params.steps, log=Path(log) if log else None, progress=progress,
-                        desc="dcstsf training", validate_first=True,
+                        desc=f"dcstsf training (start {start})", validate_first=True,
                         validation_kind="held-out rows of the reduced pair, simulated second dates")
-    rival = "cascade" if at_t2 else "gsa"
-    mine, theirs = _scores(estimate(), truth.cpu()), _scores(classical, truth.cpu())
+    return net, result, _scores(estimate(), truth), _scores(classical, truth)
+
+
+def train_dcstsf(task: STSFTask, params: DcstsfParams, *, progress: bool = True,
+                 log: str | os.PathLike[str] | None = None) -> tuple[Any, dict]:
+    """A DC-STSF network trained on ``task`` at reduced scale (`nets.stsf_wald`), and its card.
+
+    ``start="auto"`` trains from both SSJE starts and keeps the one better on validation (the
+    card's ``start`` and ``starts``). The card's ``competition`` holds the network's and the
+    classical estimate's validation scores on the held-out rows (GSA for a task without
+    ``ms_target``, the cascade with one) and the winner.
+    """
+    from .nets.stsf_wald import WaldSet
+
+    _check(params)
+    x = prepare(task, params.psf_fwhm)
+    data = WaldSet.from_inputs(x, x.srf)
+    starts = ("gsa", "bicubic") if params.start == "auto" else (params.start,)
+    fits = {start: _fit_start(x, data, params, start, progress=progress, log=log) for start in starts}
+    start = min(fits, key=lambda k: fits[k][2]["rmse"])
+    net, result, mine, theirs = fits[start]
+    rival = "cascade" if x.ms_target is not None else "gsa"
     competition = {"network": mine, rival: theirs, "rival": rival,
                    "winner": "network" if mine["rmse"] <= theirs["rmse"] else rival,
                    "held_out_rows": int(data.z1.shape[1] - data.split) if data.split < data.z1.shape[1] else 0}
@@ -108,7 +123,8 @@ def train_dcstsf(task: STSFTask, params: DcstsfParams, *, progress: bool = True,
                        "ms_offset": [float(v) for v in x.response.offset],
                        "psf": {"fwhm": x.psf.fwhm, "dy": x.psf.dy, "dx": x.psf.dx}},
         "params": {k: v for k, v in vars(params).items() if k not in ("checkpoint", "fit")},
-        "validation": result.card(), "competition": competition, "version": __version__,
+        "validation": result.card(), "competition": competition, "start": start,
+        "starts": {k: v[2] for k, v in fits.items()}, "version": __version__,
     }
     return net, card
 
@@ -168,17 +184,17 @@ def predict(task: STSFTask, params: DcstsfParams, *, progress: bool = True) -> S
 
     _check(params)
     x = prepare(task, params.psf_fwhm)
-    returned, start = "network", params.start
+    returned = "network"
     if params.checkpoint:
         net, card = load_checkpoint(params.checkpoint, {"dcstsf": dcstsf}, "dcstsf")
         _check_card(card, task, x, f"dcstsf checkpoint {params.checkpoint}")
-        start = card.get("params", {}).get("start", "bicubic")  # the start it was trained from
     elif params.fit:
         net, card = train_dcstsf(task, params, progress=progress)
         returned = _report(card["competition"], params.fallback)
     else:
         raise UnknownParameterError("dcstsf needs trained weights: give checkpoint=CKPT (from `stfusion train dcstsf`) "
                                     "or fit=true to train on the given images (CLI: --checkpoint or --fit)")
+    start = card.get("start", "bicubic")  # the start it was trained from (older checkpoints: the paper's)
     gsa = hypersharpen(x, x.ms) if returned != "network" or start == "gsa" else None
     if returned != "network":
         out = add_change(x, gsa, x.ms_target)
