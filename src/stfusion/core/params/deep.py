@@ -11,7 +11,7 @@ hundred steps, so a network trains in minutes on 2 cores; raise ``steps``, ``pat
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from ..errors import UnknownParameterError
 
@@ -33,7 +33,13 @@ class DeepParams:
     - ``tile``, ``blend``: inference tile size and blending ramp, in fine pixels; tiles overlap
       by twice the network's halo plus ``blend``.
     - ``refs``: references used at prediction: 0 = all the task's pairs the network takes.
+    - ``fallback``: with ``fit=True`` the network's validation MSE is compared with the delta
+      baseline's on the same held-out data; when the network loses, ``"delta"`` (default)
+      returns the delta baseline's prediction and ``"none"`` the network's. A one-line report
+      says which.
     """
+
+    FALLBACKS: ClassVar[tuple[str, ...]] = ("delta", "none")
 
     checkpoint: str | None = None
     fit: bool = False
@@ -49,8 +55,11 @@ class DeepParams:
     tile: int = 512
     blend: int = 16
     refs: int = 0
+    fallback: str = "delta"
 
     def __post_init__(self) -> None:
+        if self.fallback not in self.FALLBACKS:
+            raise UnknownParameterError(f"fallback={self.fallback!r} is unknown; use one of: {', '.join(self.FALLBACKS)}")
         for key in ("steps", "batch", "patch", "tile"):
             if getattr(self, key) < 1:
                 raise UnknownParameterError(f"{key}={getattr(self, key)} must be a positive integer")

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 from .deep import DeepParams
 
 FUSERS = ("gsa", "cnmf")
 DCSTSF_STARTS = ("auto", "gsa", "bicubic")
-DCSTSF_FALLBACKS = ("classical", "none")
 
 
 @dataclass(frozen=True)
@@ -92,3 +92,5 @@ class DcstsfParams(DeepParams):
     psf_fwhm: float | None = None
     start: str = "auto"
     fallback: str = "classical"
+
+    FALLBACKS: ClassVar[tuple[str, ...]] = ("classical", "none")

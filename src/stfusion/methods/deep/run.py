@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import datetime as _dt
 import os
+import warnings
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from stfusion.core.errors import MissingDependencyError, UnknownParameterError
+from stfusion.core.errors import FitReport, MissingDependencyError, ResponseWarning, UnknownParameterError
 from stfusion.core.params.deep import DcstfnParams, DeepParams, EdcstfnParams, GanstfmParams, StfdcnnParams
 from stfusion.core.scene import Scene
 from stfusion.core.task import FusionTask
@@ -80,12 +81,34 @@ def _card(stacks: Sequence[DatedStack], pretrained: Sequence[DatedStack], params
     }
 
 
+def _train_once(method: str, stacks: Sequence[DatedStack], params: DeepParams, *,
+                pretrain_stacks: Sequence[DatedStack], pretrain_steps: int, log: Path | None,
+                progress: bool) -> tuple[Any, Any, bool]:
+    """One training run: the network, its `FitResult`, and whether the synthetic pretraining ran."""
+    from .nets.fit import fit, seed_everything
+
+    seed_everything(params.seed)  # the initial weights too
+    net = build(method, stacks[0].n_bands, params, stacks[0].ratio)
+    done_pretrain = False
+    if pretrain_stacks and pretrain_steps:
+        fit(net, pretrain_stacks, params, steps=pretrain_steps, progress=progress, desc=f"{method} synthetic")
+        done_pretrain = True
+    result = fit(net, stacks, params, pretrain=not done_pretrain, log=log, progress=progress,
+                 desc=f"{method} training")
+    return net, result, done_pretrain
+
+
 def train_net(method: str, stacks: Sequence[DatedStack], params: DeepParams, *,
               pretrain_stacks: Sequence[DatedStack] = (), pretrain_steps: int = 0,
               log: str | os.PathLike[str] | None = None, progress: bool = True) -> tuple[Any, dict]:
     """Train a new ``method`` network: on ``pretrain_stacks`` for ``pretrain_steps`` (e.g. synthetic
-    scenes), then on ``stacks``. Returns the network and its card."""
-    from .nets.fit import fit, seed_everything
+    scenes), then on ``stacks``. Returns the network and its card.
+
+    A run that diverges (`nets.fit.DIVERGENCE`) is restarted once with a quarter of the learning
+    rate and the next seed; the better of the two runs on validation is kept, and the card's
+    ``restart`` says why and with what.
+    """
+    import dataclasses
 
     if not stacks:
         raise UnknownParameterError("no training scenes given")
@@ -93,15 +116,23 @@ def train_net(method: str, stacks: Sequence[DatedStack], params: DeepParams, *,
     for s in list(stacks[1:]) + list(pretrain_stacks):
         if s.n_bands != first.n_bands:
             raise UnknownParameterError(f"training scenes {first.name!r} and {s.name!r} have different band counts")
-    seed_everything(params.seed)  # the initial weights too
-    net = build(method, first.n_bands, params, first.ratio)
-    done_pretrain = False
-    if pretrain_stacks and pretrain_steps:
-        fit(net, pretrain_stacks, params, steps=pretrain_steps, progress=progress, desc=f"{method} synthetic")
-        done_pretrain = True
-    result = fit(net, stacks, params, pretrain=not done_pretrain, log=Path(log) if log else None,
-                 progress=progress, desc=f"{method} training")
-    return net, _card(stacks, pretrain_stacks if done_pretrain else (), params, result)
+    kw = {"pretrain_stacks": pretrain_stacks, "pretrain_steps": pretrain_steps, "progress": progress,
+          "log": Path(log) if log else None}
+    net, result, done_pretrain = _train_once(method, stacks, params, **kw)
+    restart = None
+    if result.diverged:
+        retry = dataclasses.replace(params, lr=params.lr / 4, seed=params.seed + 1)
+        again = _train_once(method, stacks, retry, **kw)
+        restart = {"reason": result.diverged, "lr": retry.lr, "seed": retry.seed, "val_mse": again[1].best_val_mse,
+                   "diverged_again": again[1].diverged or None, "kept": "restart"}
+        if again[1].best_val_mse <= result.best_val_mse or not np.isfinite(result.best_val_mse):
+            net, result, done_pretrain = again
+        else:
+            restart["kept"] = "first run"
+    card = _card(stacks, pretrain_stacks if done_pretrain else (), params, result)
+    if restart is not None:
+        card["restart"] = restart
+    return net, card
 
 
 def train(method: str, stacks: Sequence[DatedStack], params: DeepParams, out: str | os.PathLike[str], **kw: Any) -> dict:
@@ -132,6 +163,27 @@ def _training_stacks(task: FusionTask, seed: int) -> list[DatedStack]:
     return [stack if len(task.pairs) >= 2 else simulate_change(stack, seed=seed)]
 
 
+def _verdict(method: str, card: dict, fallback: str) -> str:
+    """Report in one line how the fitted network did against delta on validation; the estimate
+    to return ("network" or "delta")."""
+    v = card["validation"]
+    restarted = f" (restarted once: {card['restart']['reason']})" if "restart" in card else ""
+    if v["delta_val_mse"] is None:
+        warnings.warn(f"{method}: no held-out validation data to compare with delta{restarted}; "
+                      "returning the network's prediction unchecked", ResponseWarning, stacklevel=4)
+        return "network"
+    mine, theirs = float(np.sqrt(v["val_mse"])), float(np.sqrt(v["delta_val_mse"]))
+    scores = f"validation RMSE {mine:.4g} against delta's {theirs:.4g} ({v['validation']}){restarted}"
+    if mine <= theirs:
+        warnings.warn(f"{method} {scores}; returning the network's prediction", FitReport, stacklevel=4)
+        return "network"
+    returned = "delta" if fallback == "delta" else "network"
+    advice = "set fallback=none to keep the network's" if returned == "delta" else "set fallback=delta to get delta's"
+    warnings.warn(f"{method} loses to delta: {scores}; returning {returned}'s prediction ({advice})",
+                  ResponseWarning, stacklevel=4)
+    return returned
+
+
 def predict(task: FusionTask, params: DeepParams, *, progress: bool = True) -> Scene:
     """Registry entry point: predict the task's target with the method of ``params``' type."""
     from .nets.checkpoint import check_fits, load_checkpoint
@@ -149,7 +201,11 @@ def predict(task: FusionTask, params: DeepParams, *, progress: bool = True) -> S
                    fine_mean=np.mean(np.concatenate(valid, 1), 1) if all(v.size for v in valid) else None,
                    where=f"{method} checkpoint {params.checkpoint}")
     elif params.fit:
-        net, _ = train_net(method, _training_stacks(task, params.seed), params, progress=progress)
+        net, card = train_net(method, _training_stacks(task, params.seed), params, progress=progress)
+        if _verdict(method, card, params.fallback) == "delta":
+            from ..baselines import delta
+
+            return delta(task)
     else:
         raise UnknownParameterError(f"{method} needs trained weights: give checkpoint=CKPT (from `stfusion train "
                                     f"{method}`) or fit=true to train on the given pairs (CLI: --checkpoint or --fit)")

@@ -28,9 +28,15 @@ from .base import FusionNet, Precision, TrainableNet, masked_mse
 from .sampling import PatchSampler, split_stacks, validation_batches
 
 
+DIVERGENCE = 5.0
+"""A validation MSE this many times its best so far (or a non-finite loss) stops a run as diverged."""
+
+
 @dataclass
 class FitResult:
-    """What a training run did: steps run, best validation MSE and its step, the validation kind."""
+    """What a training run did: steps run, best validation MSE and its step, the validation kind,
+    the delta baseline's MSE on the same validation data (None without held-out data), and
+    why the run was stopped as diverged ("" if it was not)."""
 
     steps: int
     best_val_mse: float
@@ -38,9 +44,12 @@ class FitResult:
     validation: str
     seconds: float
     history: list[dict[str, float]] = field(default_factory=list)
+    baseline_mse: float | None = None
+    diverged: str = ""
 
     def card(self) -> dict[str, object]:
         return {"steps_run": self.steps, "best_step": self.best_step, "val_mse": self.best_val_mse,
+                "delta_val_mse": self.baseline_mse, "diverged": self.diverged or None,
                 "validation": self.validation, "seconds": round(self.seconds, 1)}
 
 
@@ -74,6 +83,19 @@ def validate(net: FusionNet, batches: Sequence, device: torch.device) -> float:
     return total / max(count, 1.0)
 
 
+@torch.no_grad()
+def validate_delta(batches: Sequence, device: torch.device) -> float:
+    """Mean masked MSE of the delta baseline (fine_ref + coarse - coarse_ref) on the validation batches."""
+    total, count = 0.0, 0.0
+    for b in batches:
+        b = b.to(device)
+        pred = b.fine_refs[0] + b.coarse - b.coarse_refs[0]
+        n = float(b.mask.sum()) * pred.shape[1]
+        total += float(masked_mse(pred, b.fine, b.mask)) * n
+        count += n
+    return total / max(count, 1.0)
+
+
 def fit(net: FusionNet, stacks: Sequence[DatedStack], params: DeepParams, *, steps: int | None = None,
         pretrain: bool = True, log: Path | None = None, progress: bool = True, desc: str = "") -> FitResult:
     """Train ``net`` in place on ``stacks`` with ``params``; see the module docstring.
@@ -94,9 +116,12 @@ def fit(net: FusionNet, stacks: Sequence[DatedStack], params: DeepParams, *, ste
     if pretrain and params.pretrain_steps:
         net.pretrain(lambda n: tuple(t.to(device) for t in sampler.fine(n)), params.pretrain_steps,
                      seed=params.seed, progress=progress)
-    return train_loop(net, lambda: sampler.draw(params.batch).to(device),
-                      (lambda: validate(net, val, device)) if val else None, params, steps=steps, log=log,
-                      progress=progress, desc=desc or f"training {net.name}", validation_kind=split.how)
+    result = train_loop(net, lambda: sampler.draw(params.batch).to(device),
+                        (lambda: validate(net, val, device)) if val else None, params, steps=steps, log=log,
+                        progress=progress, desc=desc or f"training {net.name}", validation_kind=split.how)
+    if val:
+        result.baseline_mse = validate_delta(val, device)
+    return result
 
 
 def train_loop(net: TrainableNet, draw: Callable[[], object], validation: Callable[[], float] | None,
@@ -107,7 +132,9 @@ def train_loop(net: TrainableNet, draw: Callable[[], object], validation: Callab
     ``net`` has ``optimisers(lr)`` and ``training_step(batch, opts, precision) -> loss parts``;
     ``draw()`` gives the next training batch on the device; ``validation()`` the validation MSE
     (None: the training MSE of the step is used). ``validate_first`` also validates the starting
-    weights (step 0), so that a start that training cannot improve on is what is kept.
+    weights (step 0), so that a start that training cannot improve on is what is kept. A
+    non-finite loss, or a validation MSE `DIVERGENCE` times its best, stops the run as diverged
+    (``FitResult.diverged`` says why; the best weights are still restored).
     """
     from tqdm.auto import tqdm
 
@@ -115,7 +142,7 @@ def train_loop(net: TrainableNet, draw: Callable[[], object], validation: Callab
     opts = net.optimisers(params.lr)
     schedule = torch.optim.lr_scheduler.ReduceLROnPlateau(opts["net"], factor=0.5, patience=2)
     precision = Precision(device)
-    best, best_step, best_state, bad = float("inf"), 0, None, 0
+    best, best_step, best_state, bad, diverged = float("inf"), 0, None, 0, ""
     history: list[dict[str, float]] = []
     start = time.perf_counter()
     writer, handle = None, None
@@ -130,9 +157,13 @@ def train_loop(net: TrainableNet, draw: Callable[[], object], validation: Callab
         for step in bar:
             parts = net.training_step(draw(), opts, precision)
             row: dict[str, float] = {"step": step, "lr": opts["net"].param_groups[0]["lr"], **parts}
-            if step % params.val_every == 0 or step == steps:
+            if not all(np.isfinite(float(v)) for v in parts.values()):
+                diverged = f"non-finite loss at step {step}"
+            elif step % params.val_every == 0 or step == steps:
                 v = validation() if validation is not None else float(parts.get("mse", 0.0))
                 row["val_mse"] = v
+                if not np.isfinite(v) or (validation is not None and v > DIVERGENCE * best):
+                    diverged = f"validation MSE {v:.3g} at step {step}, more than {DIVERGENCE:g} x its best {best:.3g}"
                 schedule.step(v)
                 if v < best:
                     best, best_step, bad = v, step, 0
@@ -147,7 +178,7 @@ def train_loop(net: TrainableNet, draw: Callable[[], object], validation: Callab
                                             extrasaction="ignore")
                     writer.writeheader()
                 writer.writerow(row)
-            if bad >= params.patience:
+            if bad >= params.patience or diverged:
                 break
     finally:
         if handle is not None:
@@ -155,4 +186,5 @@ def train_loop(net: TrainableNet, draw: Callable[[], object], validation: Callab
     if best_state is not None:
         net.load_state_dict(best_state)
     net.eval()
-    return FitResult(len(history), best, best_step, validation_kind, time.perf_counter() - start, history)
+    return FitResult(len(history), best, best_step, validation_kind, time.perf_counter() - start, history,
+                     diverged=diverged)
