@@ -5,9 +5,11 @@ from __future__ import annotations
 import shutil
 
 import numpy as np
+import pytest
 from click.testing import CliRunner
 
 from stfusion.bench.datasets import load_bench_case
+from stfusion.core.errors import FileFormatError
 from stfusion.bench.runner import Selection, iter_bench
 from stfusion.cli.main import cli
 from stfusion.data import make_series
@@ -55,3 +57,18 @@ def test_a_user_folder_is_a_data_set(tmp_path):
     nochange = runs.predictions["nochange"]
     assert np.allclose(nochange.data, series.fine[3].data, atol=1e-4)  # the nearest pair's fine image
     assert {r["method"] for r in runs.records if r["status"] == "ok"} == {"nochange", "delta"}
+
+
+def test_a_flat_folder_is_split_by_the_sensor_codes_in_the_names(tmp_path):
+    series = make_series(size=(SIZE, SIZE), ratio=8)
+    folder = tmp_path / "flat"
+    for i in (1, 3, 4):
+        day = series.dates[i].strftime("%Y%m%d")
+        write_scene(series.fine[i], folder / f"CIA_L7_{day}.tif")
+        write_scene(series.coarse[i], folder / f"CIA_MOD09GA_{day}.tif")
+    case = load_bench_case(str(folder))
+    assert case.ratio == 8 and case.truth.date == series.dates[4]
+    assert [p.date for p in case.task.pairs] == [series.dates[3], series.dates[1]]
+    write_scene(series.fine[2], folder / f"scene_{series.dates[2]:%Y%m%d}.tif")
+    with pytest.raises(FileFormatError, match=r"cannot tell fine from coarse for scene_\d+\.tif"):
+        load_bench_case(str(folder))

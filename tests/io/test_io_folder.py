@@ -10,6 +10,7 @@ import pytest
 from stfusion.core.errors import DateError, FileFormatError
 from io_rasters import make_tif  # noqa: F401  (pytest fixture)
 from stfusion.io import load_series, scan_folder
+from stfusion.io.folder import sensor_role
 
 D1, D2, D3 = dt.date(2020, 1, 1), dt.date(2020, 1, 17), dt.date(2020, 2, 2)
 
@@ -65,7 +66,9 @@ def test_load_series_one_folder_split_by_patterns(make_tif, tmp_path):
     (tmp_path / "one").mkdir()
     _tif(make_tif, "one/x_20200101.tif")
     with pytest.raises(DateError, match="matches both the fine and the coarse pattern"):
-        load_series(tmp_path / "one", tmp_path / "one")
+        load_series(tmp_path / "one", tmp_path / "one", fine_pattern="*", coarse_pattern="x_*")
+    with pytest.raises(FileFormatError, match="cannot tell fine from coarse for x_20200101.tif"):
+        load_series(tmp_path / "one", tmp_path / "one")  # a flat folder without sensor codes
 
 
 def test_folder_without_dated_raster(make_tif, tmp_path):
@@ -130,3 +133,26 @@ def test_scan_images_pairs_each_image_with_its_cloud_mask(make_tif, tmp_path):
     (tmp_path / "L8_20200303_mask.tif").rename(tmp_path / "b_20200303_mask.tif")
     with pytest.raises(DateError, match="2 masks .* have the date 2020-03-03"):
         scan_images(tmp_path)  # an image without a mask of its own name and two masks of its date
+
+
+@pytest.mark.parametrize("name, role", [
+    ("CIA_L7_20011008.tif", "fine"), ("CIA_MOD09GA_20011008.tif", "coarse"),
+    ("LC08_L2SP_123032_20200601_20200610_02_T1_SR.tif", "fine"), ("LC81250382015104LGN00_sr.tif", "fine"),
+    ("LT05_L2SP_044034_19900601.tif", "fine"), ("HLS.S30.T17SLU.2020153T160901.v2.0.tif", "fine"),
+    ("hls.l30.t17slu.2020153.tif", "fine"), ("S2B_MSIL2A_20200601T101559.tif", "fine"),
+    ("MCD43A4.A2020153.h10v05.061.tif", "coarse"), ("MYD09GA_20200601.tif", "coarse"),
+    ("S3A_SY_2_SYN____20200601T095542.tif", "coarse"),
+    ("scene_20200601.tif", None), ("L8_on_MOD09_grid_20200601.tif", None),
+])
+def test_sensor_role_reads_common_product_names(name, role):
+    assert sensor_role(name) == role
+
+
+def test_load_series_splits_a_flat_folder_by_sensor(make_tif, tmp_path):
+    for name in ("LC08_20200101.tif", "LC08_20200202.tif", "MOD09GA_20200101.tif", "MOD09GA_20200117.tif",
+                 "MOD09GA_20200202.tif"):
+        _tif(make_tif, name)
+    series = load_series(tmp_path, tmp_path)
+    assert [p.date for p in series.pairs] == [D1, D3] and [t.date for t in series.targets] == [D2]
+    patterned = load_series(tmp_path, tmp_path, fine_pattern="LC08_*", coarse_pattern="MOD09GA_*")
+    assert [p.date for p in patterned.pairs] == [D1, D3]

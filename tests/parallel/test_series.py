@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -262,3 +263,21 @@ def test_streamed_series_equals_the_in_memory_series(folders, tmp_path, method):
     assert [i["properties"]["stfusion:valid_fraction"] for i in items[0]] == \
         [i["properties"]["stfusion:valid_fraction"] for i in items[1]]
     assert not [p for p in (tmp_path / "streamed").iterdir() if p.name.startswith(".")]  # no journal left
+
+
+def test_cli_series_on_a_flat_folder_equals_the_two_folders(folders, tmp_path):
+    flat = tmp_path / "flat"
+    flat.mkdir()
+    for path in folders[0].glob("*.tif"):
+        shutil.copy(path, flat / path.name)  # L8_YYYYMMDD.tif and its _mask
+    for path in folders[1].glob("*.tif"):
+        shutil.copy(path, flat / path.name.replace("MOD_", "MOD09GA_"))
+    runner = CliRunner()
+    dates = ["--dates", "2020-06-05"]
+    flat_run = runner.invoke(cli, ["series", "delta", "--fine-dir", str(flat), "--out-dir", str(tmp_path / "a"), *dates])
+    assert flat_run.exit_code == 0, flat_run.output
+    two = runner.invoke(cli, ["series", "delta", "--fine-dir", str(folders[0]), "--coarse-dir", str(folders[1]),
+                              "--out-dir", str(tmp_path / "b"), *dates])
+    assert two.exit_code == 0, two.output
+    name = f"delta_{D(5):%Y%m%d}.tif"
+    assert np.array_equal(read_scene(tmp_path / "a" / name).data, read_scene(tmp_path / "b" / name).data, equal_nan=True)

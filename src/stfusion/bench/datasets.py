@@ -131,15 +131,14 @@ def _real_stsf(name: str) -> BenchCase:
 
 
 def _folder(path: Path) -> BenchCase:
-    """A user folder with ``fine/`` and ``coarse/`` subfolders of dated rasters: the latest date
+    """A user folder with ``fine/`` and ``coarse/`` subfolders of dated rasters (or one flat folder
+    of both, split by the sensor codes in the names: `stfusion.io.folder.sensor_role`): the latest date
     with both images is the target (its fine image the truth), the other such dates the pairs,
     nearest first. Coarse images on their own grid are area-averaged onto the fine grid (ratio
     from the transforms); coarse images already on the fine grid need the ratio in ``ratio.txt``."""
     fine, coarse = path / "fine", path / "coarse"
     if not (fine.is_dir() and coarse.is_dir()):
-        raise FileFormatError(
-            f"{path} has no fine/ and coarse/ subfolders; put the dated rasters in {path}/fine and {path}/coarse"
-        )
+        fine = coarse = path  # a flat folder: each file placed by the sensor code in its name
     series = load_series(fine, coarse)
     if len(series.pairs) < 2:
         raise DateError(

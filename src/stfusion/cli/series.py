@@ -42,7 +42,9 @@ def parse_codes(text: str) -> tuple[float, ...]:
 @click.command()
 @click.argument("method")
 @click.option("--fine-dir", required=True, type=click.Path(path_type=Path), help="Folder of dated fine images.")
-@click.option("--coarse-dir", required=True, type=click.Path(path_type=Path), help="Folder of dated coarse images.")
+@click.option("--coarse-dir", type=click.Path(path_type=Path),
+              help="Folder of dated coarse images (default: --fine-dir, a flat folder split by the sensor codes "
+                   "in the names, e.g. LC08/LE07/S2A fine and MOD09/MCD43/S3A coarse, unless the patterns split it).")
 @click.option("--out-dir", required=True, type=click.Path(path_type=Path),
               help="Folder for one COG per date and index.json.")
 @click.option("--dates", "dates", multiple=True, metavar="DATE[,DATE...]",
@@ -70,7 +72,7 @@ def parse_codes(text: str) -> tuple[float, ...]:
               help="Threads of a streamed (--chunk) run; default: all cores.")
 @click.option("--gtiff", is_flag=True, help="Write plain tiled GeoTIFFs instead of COGs.")
 @click.option("--overwrite", is_flag=True, help="Replace the outputs of a non-empty --out-dir.")
-def series(method: str, fine_dir: Path, coarse_dir: Path, out_dir: Path, dates: tuple[str, ...],
+def series(method: str, fine_dir: Path, coarse_dir: Path | None, out_dir: Path, dates: tuple[str, ...],
            sets: tuple[str, ...], fine_pattern: str, coarse_pattern: str, mask_suffix: str, clear_codes: str,
            min_clear: float, coarse_period: int, ratio: float | None, resample: str, classes: Path | None,
            chunk: int | None, workers: int | None, gtiff: bool, overwrite: bool) -> None:
@@ -79,7 +81,7 @@ def series(method: str, fine_dir: Path, coarse_dir: Path, out_dir: Path, dates: 
     Run it again with the same arguments to finish an interrupted run."""
     from ..parallel.series import run_series
 
-    result = run_series(method, fine_dir, coarse_dir, out_dir, dates=parse_dates(dates), params=parse_sets(sets),
+    result = run_series(method, fine_dir, coarse_dir or fine_dir, out_dir, dates=parse_dates(dates), params=parse_sets(sets),
                         fine_pattern=fine_pattern, coarse_pattern=coarse_pattern, mask_suffix=mask_suffix,
                         clear_codes=parse_codes(clear_codes), min_clear=min_clear, coarse_period=coarse_period,
                         ratio=ratio, resample=resample, classes=classes, driver="GTiff" if gtiff else "COG",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Collection, Sequence
@@ -59,10 +60,42 @@ def scan_folder(directory: str | os.PathLike[str], *, pattern: str = "*") -> lis
     return sorted(found, key=lambda item: (item[0], item[1].name))
 
 
+FINE_SENSORS = ("LC08", "LC09", "LE07", "LT05", "LC8", "LC9", "LE7", "LT5", "L5", "L7", "L8", "L9",
+                "HLS.L30", "HLS.S30", "S2A", "S2B", "S2C")
+"""Sensor codes that mark a fine image in a file name (Landsat product and scene IDs, HLS, Sentinel-2)."""
+COARSE_SENSORS = ("MOD09", "MYD09", "MCD43", "S3A", "S3B")
+"""Sensor codes that mark a coarse image (MODIS surface reflectance and BRDF products, Sentinel-3)."""
+
+
+def sensor_role(name: str) -> str | None:
+    """``"fine"`` or ``"coarse"`` from the sensor code in a file name (`FINE_SENSORS`,
+    `COARSE_SENSORS`: a name part that starts with the code, case-insensitive; the dotted HLS
+    codes anywhere); None when it holds no code, or codes of both kinds."""
+    upper = name.upper()
+    parts = re.split(r"[^A-Z0-9]+", upper)
+
+    def has(code: str) -> bool:
+        return code in upper if "." in code else any(part.startswith(code) for part in parts)
+
+    fine, coarse = any(map(has, FINE_SENSORS)), any(map(has, COARSE_SENSORS))
+    return "fine" if fine and not coarse else "coarse" if coarse and not fine else None
+
+
 def _by_date(
-    directory: str | os.PathLike[str], pattern: str, role: str, skip: Collection[Path] = ()
+    directory: str | os.PathLike[str], pattern: str, role: str, skip: Collection[Path] = (), *, by_sensor: bool = False
 ) -> dict[_dt.date, Path]:
+    """The ``role`` rasters of ``directory`` by date; ``by_sensor``: a flat folder of both roles,
+    each file placed by `sensor_role` (a file it cannot place is an error)."""
     items = [(d, p) for d, p in scan_folder(directory, pattern=pattern) if p not in skip]
+    if by_sensor:
+        unplaced = [p.name for _, p in items if sensor_role(p.name) is None]
+        if unplaced:
+            more = f" and {len(unplaced) - 3} more" if len(unplaced) > 3 else ""
+            raise FileFormatError(
+                f"cannot tell fine from coarse for {', '.join(unplaced[:3])}{more} in {directory}: put a sensor code "
+                "in the names (LC08, LE07, S2A, HLS.L30 / MOD09, MCD43, S3A, ...) or give the fine and coarse patterns"
+            )
+        items = [(d, p) for d, p in items if sensor_role(p.name) == role]
     if not items:
         raise DateError(
             f"no dated {role} raster matching '{pattern}' in {directory}; name files with YYYYMMDD or YYYYDDD dates"
@@ -106,7 +139,8 @@ def _match_mask(image: Path, date: _dt.date, masks: list[tuple[_dt.date, Path]],
 
 
 def scan_images(
-    directory: str | os.PathLike[str], *, pattern: str = "*", mask_suffix: str = MASK_SUFFIX, role: str = "image"
+    directory: str | os.PathLike[str], *, pattern: str = "*", mask_suffix: str = MASK_SUFFIX, role: str = "image",
+    by_sensor: bool = False,
 ) -> list[DatedRaster]:
     """The dated rasters of ``directory`` matching ``pattern``, one per date, each with its mask, sorted by date.
 
@@ -114,10 +148,13 @@ def scan_images(
     an image. An image's mask is ``<stem><mask_suffix>`` when it exists, else the only mask of
     the same date (so ``LC81250382015104LGN00_ndvi`` gets ``LC81250382015104LGN00_mask``).
     No dated image, or two of one date, raises `DateError` (``role`` names the folder in it).
+    ``by_sensor``: the folder is flat, and ``role`` ("fine" or "coarse") picks its images by `sensor_role`.
     """
     everything = scan_folder(directory)
     masks = [(d, p) for d, p in everything if _stem(p).endswith(mask_suffix)]
-    images = _by_date(directory, pattern, role, skip={p for _, p in masks})
+    images = _by_date(directory, pattern, role, skip={p for _, p in masks}, by_sensor=by_sensor)
+    if by_sensor:  # a flat folder: a mask belongs to the images of its own sensor
+        masks = [(d, p) for d, p in masks if sensor_role(p.name) == role]
     return [DatedRaster(d, p, _match_mask(p, d, masks, mask_suffix)) for d, p in sorted(images.items())]
 
 
@@ -145,6 +182,11 @@ def read_masked(
     return scene.replace(mask=np.asarray(scene.mask) & np.isin(codes[0], np.asarray(clear_codes)))
 
 
+def is_flat(fine_dir: str | os.PathLike[str], coarse_dir: str | os.PathLike[str]) -> bool:
+    """Whether the fine and the coarse images share one folder."""
+    return Path(fine_dir).resolve() == Path(coarse_dir).resolve()
+
+
 @dataclass(frozen=True)
 class SeriesData:
     """Fine/coarse pairs on common dates and coarse-only targets, all sorted by date."""
@@ -165,13 +207,15 @@ def load_series(
     fine_pattern: str | None = None,
     coarse_pattern: str | None = None,
 ) -> SeriesData:
-    """Read a fine and a coarse folder (or one folder split by ``fine_pattern``/``coarse_pattern``).
+    """Read a fine and a coarse folder, or one flat folder of both: split by ``fine_pattern`` /
+    ``coarse_pattern``, or else by the sensor code in each file name (`sensor_role`).
 
     Dates with both images become `Pair`s; coarse-only dates become targets; fine-only dates are
     only listed in ``fine_dates``. ``pattern`` is the glob for both unless a per-role one is given.
     """
-    fine = _by_date(fine_dir, fine_pattern or pattern, "fine")
-    coarse = _by_date(coarse_dir, coarse_pattern or pattern, "coarse")
+    flat = is_flat(fine_dir, coarse_dir) and fine_pattern is None and coarse_pattern is None
+    fine = _by_date(fine_dir, fine_pattern or pattern, "fine", by_sensor=flat)
+    coarse = _by_date(coarse_dir, coarse_pattern or pattern, "coarse", by_sensor=flat)
     clash = set(fine.values()) & set(coarse.values())
     if clash:
         raise DateError(

@@ -43,7 +43,7 @@ from ..core.registry import MethodSpec, get_spec
 from ..core.run import check_classes, predict_series
 from ..core.scene import Scene
 from ..core.task import FusionTask, Pair
-from ..io.folder import CFMASK_CLEAR, MASK_SUFFIX, DatedRaster, read_masked, scan_images
+from ..io.folder import CFMASK_CLEAR, MASK_SUFFIX, DatedRaster, is_flat, read_masked, scan_images
 
 INDEX_NAME = "index.json"
 STAC_VERSION = "1.0.0"
@@ -337,8 +337,9 @@ def run_series(
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise OutputExistsError(f"--out-dir {out} is a file; give a folder")
-    fine = scan_images(fine_dir, pattern=fine_pattern, mask_suffix=mask_suffix, role="fine")
-    coarse = scan_images(coarse_dir, pattern=coarse_pattern, mask_suffix=mask_suffix, role="coarse")
+    flat = is_flat(fine_dir, coarse_dir) and fine_pattern == coarse_pattern == "*"  # split by sensor codes
+    fine = scan_images(fine_dir, pattern=fine_pattern, mask_suffix=mask_suffix, role="fine", by_sensor=flat)
+    coarse = scan_images(coarse_dir, pattern=coarse_pattern, mask_suffix=mask_suffix, role="coarse", by_sensor=flat)
     clash = {f.path for f in fine} & {c.path for c in coarse}
     if clash:
         raise DateError(f"{sorted(clash)[0].name} is both a fine and a coarse image; give --fine-pattern and "
