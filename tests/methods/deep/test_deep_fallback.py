@@ -56,7 +56,7 @@ def test_a_diverged_run_restarts_once_with_a_lower_rate_and_another_seed(monkeyp
     _, card = run.train_net("dcstfn", stacks, DeepParams(lr=1e-3, seed=5), progress=False)
     assert calls == [(1e-3, 5), (2.5e-4, 6)]
     assert card["restart"]["kept"] == "restart" and card["validation"]["val_mse"] == 1.0
-    assert card["restart"]["reason"] == "non-finite loss at step 1"
+    assert card["restart"]["reason"] == "non-finite loss at step 1" and card["validation"]["beats_delta"] is True
 
 
 def test_a_network_worse_than_delta_on_validation_says_so_and_returns_delta():

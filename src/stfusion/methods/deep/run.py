@@ -130,6 +130,8 @@ def train_net(method: str, stacks: Sequence[DatedStack], params: DeepParams, *,
         else:
             restart["kept"] = "first run"
     card = _card(stacks, pretrain_stacks if done_pretrain else (), params, result)
+    if result.baseline_mse is not None:
+        card["validation"]["beats_delta"] = bool(result.best_val_mse <= result.baseline_mse)
     if restart is not None:
         card["restart"] = restart
     return net, card
