@@ -149,3 +149,22 @@ def test_internal_errors_are_not_reported_as_input_errors(scenes, tmp_path, monk
     monkeypatch.setattr(files, "predict", boom)
     result = run(*predict_args(scenes, tmp_path / "pred.tif"))
     assert result.exit_code == 1 and isinstance(result.exception, RuntimeError)
+
+
+def _warnings(result) -> list[str]:
+    return [line for line in result.stderr.splitlines() if line.startswith("stfusion: warning:")]
+
+
+def test_guards_warn_in_one_line_about_swapped_files_and_mismatched_dates(scenes, tmp_path):
+    s = scenes
+    plain = run(*predict_args(s, tmp_path / "a.tif", "--ratio", "4"))
+    assert plain.exit_code == 0 and _warnings(plain) == [], plain.stderr
+    swapped = run("predict", "delta", "--pair", s["coarse1"], s["fine1"], "--target", s["coarse2"],
+                  "--out", tmp_path / "b.tif", "--ratio", "4")
+    (line,) = _warnings(swapped)
+    assert "FINE file M_20200601.tif is constant in 4 x 4 blocks" in line and "may be swapped" in line
+    dates = run("predict", "delta", "--pair", s["fine1"], s["coarse2"], "--target", s["coarse1"],
+                "--out", tmp_path / "c.tif", "--ratio", "4")
+    lines = _warnings(dates)
+    assert len(lines) == 2 and "carries two dates (2020-06-01 and 2020-07-01)" in lines[0]
+    assert "the target M_20200601.tif has the date of a pair (2020-06-01)" in lines[1]

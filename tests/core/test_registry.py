@@ -17,9 +17,13 @@ def test_names_are_lower_case_and_lookup_is_case_insensitive():
     assert get_spec("DELTA") is REGISTRY["delta"]
 
 
-def test_unknown_method_lists_known_ones():
-    with pytest.raises(UnknownMethodError, match="known methods: .*delta"):
+def test_unknown_method_suggests_the_closest_or_lists_known_ones():
+    with pytest.raises(UnknownMethodError, match=r"unknown method 'starfmm' \(did you mean 'starfm'\?\); all methods"):
         get_spec("starfmm")
+    with pytest.raises(UnknownMethodError, match="known methods: .*delta"):
+        get_spec("xyz")
+    with pytest.raises(UnknownParameterError, match=r"no parameter 'stage' \(did you mean 'stages'\?\); valid"):
+        get_spec("dcstsf").make_params({"stage": 2})
 
 
 def test_params_parse_strings_and_reject_unknown_keys():

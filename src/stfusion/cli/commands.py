@@ -57,6 +57,7 @@ def predict(method: str, pairs: tuple[tuple[Path, Path], ...], target: Path, out
     """Predict the fine image at the date of TARGET with METHOD (see `stfusion methods`)."""
     from ..core.errors import UnknownParameterError
     from ..core.registry import get_spec
+    from ..io.pair_checks import check_pairs
     from ..parallel import predict_files
 
     params = parse_sets(sets)
@@ -68,6 +69,7 @@ def predict(method: str, pairs: tuple[tuple[Path, Path], ...], target: Path, out
         raise UnknownParameterError("give --checkpoint or --fit, not both")
     params.update(deep)
     check_output(out, overwrite)
+    check_pairs(pairs, target, ratio=ratio)
     written = predict_files(method, list(pairs), target, out, params=params, ratio=ratio, overwrite=overwrite,
                             driver="COG" if cog else "GTiff", resample=resample, classes=classes, chunk=chunk,
                             scheduler=scheduler, workers=workers)

@@ -6,7 +6,7 @@ import warnings
 
 import click
 
-from stfusion.core.errors import FitReport, ResponseWarning
+from stfusion.core.errors import FitReport, InputWarning, ResponseWarning
 
 from .bench import bench
 from .commands import demo, evaluate, methods, predict
@@ -21,9 +21,9 @@ _default_showwarning = warnings.showwarning
 
 
 def _one_line(message, category, filename, lineno, file=None, line=None) -> None:  # noqa: ANN001
-    """`ResponseWarning` as one line ("stfusion: warning: ..."), `FitReport` as "stfusion: ...";
+    """`ResponseWarning` and `InputWarning` as one line ("stfusion: warning: ..."), `FitReport` as "stfusion: ...";
     other warnings as Python prints them."""
-    if issubclass(category, ResponseWarning):
+    if issubclass(category, (ResponseWarning, InputWarning)):
         click.echo(f"stfusion: warning: {message}", err=True)
     elif issubclass(category, FitReport):
         click.echo(f"stfusion: {message}", err=True)

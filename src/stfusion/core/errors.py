@@ -104,3 +104,8 @@ class ResponseWarning(UserWarning):
 class FitReport(UserWarning):
     """What a fit on the task's own validation split found (the scores, and which estimate is
     returned): one line, printed by the CLI as "stfusion: ..."."""
+
+
+class InputWarning(UserWarning):
+    """An input that looks mistaken (a pair's files swapped, dates that do not match): the run goes
+    on, but check it. The CLI prints it as one line ("stfusion: warning: ...")."""

@@ -7,11 +7,12 @@ an algorithm at import time. A method module exposes ``predict(task, params) -> 
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import importlib
 import typing
 from dataclasses import dataclass
 from types import ModuleType
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 from .errors import UnknownMethodError, UnknownParameterError
 from .params import DeltaParams, NoChangeParams
@@ -64,8 +65,9 @@ class MethodSpec:
         unknown = sorted(set(overrides) - set(fields))
         if unknown:
             valid = ", ".join(fields) or "none"
+            hint = did_you_mean(unknown[0], fields)
             raise UnknownParameterError(
-                f"{self.name} has no parameter {', '.join(repr(u) for u in unknown)}; valid parameters: {valid}"
+                f"{self.name} has no parameter {', '.join(repr(u) for u in unknown)}{hint}; valid parameters: {valid}"
             )
         hints = typing.get_type_hints(self.params)
         parsed = {k: _parse_value(self.name, k, v, hints[k]) for k, v in overrides.items()}
@@ -336,13 +338,20 @@ REGISTRY: dict[str, MethodSpec] = {
 }
 
 
+def did_you_mean(name: str, known: Iterable[str]) -> str:
+    """``" (did you mean 'x'?)"`` for the known name closest to a misspelt ``name``, or ""."""
+    close = difflib.get_close_matches(str(name).strip().lower(), list(known), n=1, cutoff=0.75)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
 def get_spec(name: str) -> MethodSpec:
-    """The spec of method ``name`` (case-insensitive), or `UnknownMethodError` listing the known ones."""
+    """The spec of method ``name`` (case-insensitive), or `UnknownMethodError`: the closest known
+    name when the name looks misspelt, else the list of known ones."""
     key = str(name).strip().lower()
     if key not in REGISTRY:
-        raise UnknownMethodError(
-            f"unknown method {name!r}; known methods: {', '.join(sorted(REGISTRY))} (see `stfusion methods`)"
-        )
+        hint = did_you_mean(key, REGISTRY)
+        known = "all methods: `stfusion methods`" if hint else f"known methods: {', '.join(sorted(REGISTRY))}"
+        raise UnknownMethodError(f"unknown method {name!r}{hint}; {known}")
     return REGISTRY[key]
 
 
