@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import re
 from pathlib import Path
 
@@ -12,6 +13,8 @@ SHARED = ROOT.parent / "shared"
 # What an example needs ../shared for: a path into it, or a loader of the sample sets.
 NEEDS_SHARED = re.compile(r"shared/|load_case\(|load_dataset\(|data_root\(")
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
+# What an example needs torch for: training or loading a deep network.
+NEEDS_TORCH = re.compile(r"fit=True|checkpoint=|import torch")
 
 
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: str(p.relative_to(ROOT)))
@@ -22,6 +25,8 @@ def test_doc_examples_run(page: Path, tmp_path: Path, monkeypatch: pytest.Monkey
         pytest.skip("no Python example on this page")
     if NEEDS_SHARED.search("\n".join(blocks)) and not SHARED.is_dir():
         pytest.skip(f"the example reads {SHARED}, which is missing")
+    if NEEDS_TORCH.search("\n".join(blocks)) and importlib.util.find_spec("torch") is None:
+        pytest.skip("the example runs a deep network, which needs torch (pip install -e '.[torch]')")
     monkeypatch.chdir(ROOT)
     monkeypatch.setenv("MPLBACKEND", "Agg")
     monkeypatch.setenv("STFUSION_DOCS_TMP", str(tmp_path))

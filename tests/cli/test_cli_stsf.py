@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib.util
+
 import sys
 from pathlib import Path
 
@@ -48,6 +50,7 @@ def test_baselines_write_the_fine_hs_image(files, method):
     assert np.sqrt(np.mean((got.data - truth.data) ** 2)) < 0.05
 
 
+@pytest.mark.skipif(importlib.util.find_spec("torch") is None, reason="DC-STSF needs torch (pip install -e '.[torch]')")
 def test_dcstsf_fit_train_and_checkpoint(files):
     d, p = files
     out = d / "fit.tif"
