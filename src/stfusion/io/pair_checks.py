@@ -25,11 +25,14 @@ BLOCKS = 8
 def _blocky(path: Path, ratio: int) -> bool | None:
     """Whether the first band of ``path`` is constant in ``ratio``-sized blocks (over a corner
     window of `BLOCKS` blocks a side); None when the file is too small or holds no variation."""
-    with rasterio.open(path) as src:
-        side = BLOCKS * ratio
-        if src.height < side or src.width < side:
-            return None
-        a = src.read(1, window=Window(0, 0, side, side), masked=True).astype(np.float64).filled(np.nan)
+    side = BLOCKS * ratio
+    try:
+        with rasterio.open(path) as src:
+            if src.height < side or src.width < side:
+                return None
+            a = src.read(1, window=Window(0, 0, side, side), masked=True).astype(np.float64).filled(np.nan)
+    except (OSError, rasterio.errors.RasterioError):
+        return None  # unreadable: the reader's own error says what is wrong
     total = np.nanvar(a)
     if not np.isfinite(total) or total == 0:
         return None
