@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any, Callable, Iterable, Mapping
 
+from .blockwise import BlockwiseMethod
 from .errors import UnknownMethodError, UnknownParameterError
 from .params import DeltaParams, NoChangeParams
 from .params.estarfm import EstarfmParams, estarfm_halo
@@ -57,6 +58,13 @@ class MethodSpec:
     def load(self) -> ModuleType:
         """Import the method's module (once) and return it."""
         return importlib.import_module(self.module)
+
+    def blockwise_module(self) -> BlockwiseMethod:
+        """The method's module as a `BlockwiseMethod`, or a one-line error for a method that cannot be tiled."""
+        module = self.load() if self.blockwise else None
+        if not isinstance(module, BlockwiseMethod):
+            raise UnknownParameterError(f"{self.name} cannot run block by block; run it without --chunk")
+        return module
 
     def make_params(self, overrides: Mapping[str, Any] | None = None) -> Any:
         """The parameter dataclass with ``overrides`` applied; strings are parsed by field type."""

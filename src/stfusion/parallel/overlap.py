@@ -108,12 +108,10 @@ def predict_tiled(
     spec = get_spec(method)
     check_pairs(spec, task)
     check_classes(spec, classes)
-    if not spec.blockwise:
-        raise UnknownParameterError(f"{spec.name} cannot run tiled; run it without --chunk")
+    module = spec.blockwise_module()
     if chunk < 1:
         raise UnknownParameterError(f"chunk must be a positive number of pixels, got {chunk}")
     p = spec.make_params(params)
-    module = spec.load()
     stats = module.stats(task, p) if classes is None else module.stats(task, p, classes)
     halo = spec.halo(p, task.fine_grid.resolution)
     block = Block.from_task(task)

@@ -17,8 +17,6 @@ grid: within float32 rounding). Peak memory is set by ``block`` and ``workers``,
 
 from __future__ import annotations
 
-import os
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
@@ -26,7 +24,6 @@ import numpy as np
 
 from ..core.block import Block, pair_days
 from ..core.errors import (
-    FileFormatError,
     InputError,
     NoDataError,
     OutputExistsError,
@@ -37,7 +34,9 @@ from ..core.registry import get_spec
 from ..core.run import check_classes, check_pairs
 from ..core.scene import Scene, check_finite
 from ..core.task import FusionTask, Pair
+from ..core.windows import BlockWindow, block_windows
 from .journal import RunJournal
+from .runner import output_driver, run_blocks, worker_count, write_blocks
 
 
 def _open(item: Any) -> Any:
@@ -89,74 +88,25 @@ def _fingerprint(method: str, params: Any, files: list[str | Path], block: int, 
     }
 
 
-def _blocks(rows: int, cols: int, block: int) -> list[tuple[int, int]]:
-    return [(r, c) for r in range(0, rows, block) for c in range(0, cols, block)]
-
-
-def _compute(sources: list[Any], npairs: int, days: tuple[int, ...] | None, r: int, c: int, block: int,
-             halo: int, shape: tuple[int, int], kernel: Any, stats: Any, params: Any) -> tuple[np.ndarray, int]:
+def _compute(sources: list[Any], npairs: int, days: tuple[int, ...] | None, window: BlockWindow, kernel: Any,
+             stats: Any, params: Any) -> tuple[np.ndarray, int]:
     """One block: read it with its halo, run the kernel, keep the interior (NaN where invalid)."""
-    rows, cols = shape
-    r0, c0 = max(0, r - halo), max(0, c - halo)
-    r1, c1 = min(rows, r + block + halo), min(cols, c + block + halo)
-    window = (slice(r0, r1), slice(c0, c1))
-    read = [s.read(*window) for s in sources]
+    rows, cols = window.outer_rows, window.outer_cols
+    read = [s.read(rows, cols) for s in sources]
     for src, (data, mask) in zip(sources, read):
         check_finite(data, mask, src.template.label)
     fine, coarse = read[0 : 2 * npairs : 2], read[1 : 2 * npairs : 2]
     blk = Block(
         fine=np.stack([d for d, _ in fine]), fine_mask=np.stack([m for _, m in fine]),
         coarse=np.stack([d for d, _ in coarse]), coarse_mask=np.stack([m for _, m in coarse]),
-        target=read[-1][0], target_mask=read[-1][1], pair_days=days, origin=(r0, c0),
+        target=read[-1][0], target_mask=read[-1][1], pair_days=days, origin=(rows.start, cols.start),
     )
     data, mask = kernel.predict_block(blk, stats, params)
-    inner = (slice(r - r0, r - r0 + min(block, rows - r)), slice(c - c0, c - c0 + min(block, cols - c)))
+    inner = window.inner
     out = np.array(data[:, inner[0], inner[1]], dtype=np.float32)
     valid = np.asarray(mask[inner], dtype=bool)
     out[:, ~valid] = np.nan
     return out, int(valid.sum())
-
-
-def _run_blocks(journal: RunJournal, args: tuple[Any, ...], todo: list[tuple[int, int]], block: int, halo: int,
-                shape: tuple[int, int], module: Any, stats: Any, params: Any, workers: int, progress: bool | None,
-                name: str) -> dict[tuple[int, int], int]:
-    """Compute the blocks the journal does not hold, ``workers`` at a time; returns every block's
-    valid-pixel count."""
-    from tqdm import tqdm
-
-    done = journal.open()
-    queue = [rc for rc in todo if rc not in done]
-    bar = tqdm(total=len(todo), initial=len(done), unit="block", desc=name,
-               disable=None if progress is None else not progress)
-    with bar, ThreadPoolExecutor(workers) as pool:
-        pending: dict[Future[tuple[np.ndarray, int]], tuple[int, int]] = {}
-        while queue or pending:
-            while queue and len(pending) < 2 * workers:
-                rc = queue.pop(0)
-                pending[pool.submit(_compute, *args, *rc, block, halo, shape, module, stats, params)] = rc
-            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
-            failed = [f for f in finished if f.exception() is not None]
-            for fut in finished:
-                r, c = pending.pop(fut)
-                if fut in failed:
-                    continue
-                data, valid = fut.result()
-                try:
-                    journal.save(r, c, data, valid)
-                except OSError as exc:
-                    for other in pending:
-                        other.cancel()
-                    raise RunInterruptedError(
-                        f"cannot store block ({r}, {c}) in {journal.dir} ({exc.strerror or exc}); free disk space and "
-                        f"run the same command again to resume ({len(done)} of {len(todo)} blocks are kept)"
-                    ) from exc
-                done[(r, c)] = valid
-                bar.update()
-            if failed:
-                for other in pending:
-                    other.cancel()
-                raise failed[0].exception()  # type: ignore[misc]
-    return done
 
 
 def stream_predict(
@@ -184,7 +134,6 @@ def stream_predict(
     with the same inputs and parameters. Returns the path written.
     """
     from ..io.blockwrite import BlockWriter, output_encoding
-    from ..io.write import DRIVERS
     from .files import read_classes
 
     out = Path(out)
@@ -192,17 +141,9 @@ def stream_predict(
     p = spec.make_params(params)
     if spec.task != "stf":
         raise UnknownParameterError(f"{spec.name} is not a spatiotemporal method; use `stfusion {spec.task}`")
-    if not spec.blockwise:
-        raise UnknownParameterError(f"{spec.name} cannot run block by block; run it without --chunk")
-    if block < 1:
-        raise UnknownParameterError(f"block must be a positive number of pixels, got {block}; e.g. --chunk 1024")
-    workers = (os.cpu_count() or 1) if workers is None else workers
-    if workers < 1:
-        raise UnknownParameterError(f"workers must be >= 1, got {workers}")
-    drivers = {d.lower(): d for d in DRIVERS}
-    if driver.lower() not in drivers:
-        raise UnknownParameterError(f"unknown output driver '{driver}'; use one of: {', '.join(DRIVERS)}")
-    driver = drivers[driver.lower()]
+    module = spec.blockwise_module()
+    workers = worker_count(workers)
+    driver = output_driver(driver)
     if out.exists() and not overwrite:
         raise OutputExistsError(f"output {out} exists; pass --overwrite to replace it")
     task, sources = _sources(pairs, target, ratio, resample)
@@ -214,15 +155,15 @@ def stream_predict(
     grid: Scene = task.fine_grid
     class_map = None if classes is None else read_classes(classes, grid)
     check_classes(spec, class_map)
+    windows = block_windows((grid.height, grid.width), block, spec.halo(p, grid.resolution))
     files = [f for item in [*(i for pair in pairs for i in pair), target] for f in _files(item)]
     files += [classes] if classes is not None else []
     journal = RunJournal(out, _fingerprint(spec.name, p, files, block, task.ratio, resample))
-    module = spec.load()
+    days = pair_days(task)
     try:
         stats = module.stats(task, p) if class_map is None else module.stats(task, p, class_map)
-        done = _run_blocks(journal, (sources, len(task.pairs), pair_days(task)), _blocks(grid.height, grid.width, block),
-                           block, spec.halo(p, grid.resolution), (grid.height, grid.width), module, stats, p,
-                           workers, progress, spec.name)
+        done = run_blocks(journal, windows, lambda w: _compute(sources, len(task.pairs), days, w, module, stats, p),
+                          workers=workers, progress=progress, name=spec.name)
     except RunInterruptedError:
         raise
     except InputError:
@@ -232,16 +173,7 @@ def stream_predict(
         journal.remove()
         raise NoDataError(f"{spec.name} predicted no pixel: no valid target pixel has valid pair pixels; check the masks")
     enc = output_encoding(grid.encoding, sum(done.values()) < grid.height * grid.width)
-    try:
-        with BlockWriter(out, grid, enc, driver) as writer:
-            for r, c in _blocks(grid.height, grid.width, block):
-                data = journal.load(r, c)
-                rows, cols = slice(r, r + data.shape[1]), slice(c, c + data.shape[2])
-                writer.write(rows, cols, np.nan_to_num(data, nan=0.0), ~np.isnan(data).any(axis=0))
-            writer.commit()
-    except (FileFormatError, OSError) as exc:
-        raise RunInterruptedError(
-            f"{exc}; every block is computed and kept in {journal.dir}: run the same command again to write the output"
-        ) from exc
+    with BlockWriter(out, grid, enc, driver) as writer:
+        write_blocks(journal, windows, writer)
     journal.remove()
     return out
