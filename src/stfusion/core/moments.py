@@ -55,3 +55,39 @@ def strips(rows: int) -> Iterator[slice]:
     """The row slices of the fixed strips of a scene with ``rows`` rows."""
     for r in range(0, rows, STRIP_ROWS):
         yield slice(r, min(rows, r + STRIP_ROWS))
+
+
+@dataclass(frozen=True)
+class CoMoments:
+    """Per-band count, means and co-moments of paired values x, y (arrays over bands): ``cxy`` is
+    the sum of (x - mean x)(y - mean y), ``m2y`` the sum of (y - mean y)^2. Merged like `Moments`."""
+
+    n: int
+    mx: np.ndarray
+    my: np.ndarray
+    cxy: np.ndarray
+    m2y: np.ndarray
+
+    @classmethod
+    def of(cls, x: np.ndarray, y: np.ndarray) -> "CoMoments":
+        """The co-moments of ``x`` and ``y`` (bands, values), two-pass, float64."""
+        x, y = np.asarray(x, np.float64), np.asarray(y, np.float64)
+        n = x.shape[1]
+        if not n:
+            z = np.zeros(x.shape[0])
+            return cls(0, z, z, z, z)
+        mx, my = x.mean(axis=1), y.mean(axis=1)
+        dx, dy = x - mx[:, None], y - my[:, None]
+        return cls(n, mx, my, np.sum(dx * dy, axis=1), np.sum(dy * dy, axis=1))
+
+    def merge(self, other: "CoMoments") -> "CoMoments":
+        """The co-moments of the union of both sets (Chan et al. 1979)."""
+        if other.n == 0:
+            return self
+        if self.n == 0:
+            return other
+        n = self.n + other.n
+        dx, dy = other.mx - self.mx, other.my - self.my
+        f = self.n * other.n / n
+        return CoMoments(n, self.mx + dx * other.n / n, self.my + dy * other.n / n,
+                         self.cxy + other.cxy + dx * dy * f, self.m2y + other.m2y + dy * dy * f)

@@ -63,16 +63,6 @@ def _reflect_index(n: int, half: int) -> np.ndarray:
     return np.where(idx >= n, period - 1 - idx, idx)
 
 
-def _blur_axis(x: np.ndarray, kernel: np.ndarray, axis: int) -> np.ndarray:
-    half = kernel.size // 2
-    n = x.shape[axis]
-    padded = np.take(x, _reflect_index(n, half), axis=axis)
-    out = np.zeros(x.shape, dtype=x.dtype if x.dtype.kind == "f" else np.float64)
-    for t, w in enumerate(kernel):
-        out += w * np.take(padded, np.arange(t, t + n), axis=axis)
-    return out
-
-
 def _blur_axis_adjoint(y: np.ndarray, kernel: np.ndarray, axis: int) -> np.ndarray:
     half = kernel.size // 2
     n = y.shape[axis]
@@ -100,10 +90,44 @@ def spatial_degrade(cube: np.ndarray, ratio: int, kernel: np.ndarray | tuple[np.
         raise ShapeMismatchError(
             f"cube of shape {cube.shape} is not (bands, rows, cols) with sides multiples of {ratio}; crop it"
         )
+    rows, cols = cube.shape[1] // ratio, cube.shape[2] // ratio
+    return degrade_window(cube, ratio, kernel, origin=(0, 0), full=cube.shape[1:], rows=slice(0, rows),
+                          cols=slice(0, cols))
+
+
+def _reflect(idx: np.ndarray, n: int) -> np.ndarray:
+    """Symmetric (edge-repeating) reflection of indices into an axis of length ``n``."""
+    idx = np.mod(idx, 2 * n)
+    return np.where(idx >= n, 2 * n - 1 - idx, idx)
+
+
+def _blur_at(x: np.ndarray, kernel: np.ndarray, axis: int, centres: np.ndarray, n: int, start: int) -> np.ndarray:
+    """The blur along ``axis`` (symmetric borders) of an axis of length ``n``, evaluated only at the
+    global ``centres``, from the part ``x`` that starts at global index ``start``."""
+    half = kernel.size // 2
+    shape = list(x.shape)
+    shape[axis] = centres.size
+    out = np.zeros(shape, dtype=x.dtype if x.dtype.kind == "f" else np.float64)
+    for t, w in enumerate(kernel):
+        idx = _reflect(centres - half + t, n) - start
+        if idx.min() < 0 or idx.max() >= x.shape[axis]:
+            raise ShapeMismatchError(f"the window lacks the PSF's reach on axis {axis}; read it with more context")
+        out += w * np.take(x, idx, axis=axis)
+    return out
+
+
+def degrade_window(part: np.ndarray, ratio: int, kernel: np.ndarray | tuple[np.ndarray, np.ndarray], *,
+                   origin: tuple[int, int], full: tuple[int, int], rows: slice, cols: slice) -> np.ndarray:
+    """`spatial_degrade` of a whole fine image of shape ``full`` at coarse pixels ``rows`` x ``cols``,
+    from ``part``, its fine pixels starting at ``origin`` (which must hold the PSF's reach, borders
+    reflected as in `spatial_degrade`). Equal to cropping `spatial_degrade` of the whole image."""
+    _check_ratio(ratio)
     kr, kc = _axes(kernel)
-    blurred = _blur_axis(_blur_axis(cube, kr, 1), kc, 2)
     o = ratio // 2
-    return blurred[:, o::ratio, o::ratio]
+    centres_r = np.arange(rows.start, rows.stop) * ratio + o
+    centres_c = np.arange(cols.start, cols.stop) * ratio + o
+    blurred = _blur_at(part, kr, 1, centres_r, full[0], origin[0])
+    return _blur_at(blurred, kc, 2, centres_c, full[1], origin[1])
 
 
 def spatial_adjoint(coarse: np.ndarray, ratio: int, kernel: np.ndarray | tuple[np.ndarray, np.ndarray]) -> np.ndarray:

@@ -24,7 +24,7 @@ from .params.fsdaf import FsdafParams, fsdaf_halo
 from .params.fitfc import FitfcParams, fitfc_halo
 from .params.spstfm import SpstfmParams, spstfm_halo
 from .params.deep import DcstfnParams, EdcstfnParams, GanstfmParams, StfdcnnParams
-from .params.stsf import BicubicParams, CascadeParams, CnmfParams, DcstsfParams, GsaParams
+from .params.stsf import BicubicParams, CascadeParams, CnmfParams, DcstsfParams, GsaParams, stsf_halo
 
 
 def _no_halo(params: Any, resolution: float | None) -> int:
@@ -35,7 +35,8 @@ def _no_halo(params: Any, resolution: float | None) -> int:
 class MethodSpec:
     """What the rest of stfusion knows about a method before importing it.
 
-    ``halo(params, resolution_m)`` is the number of fine pixels a block needs on each side.
+    ``halo(params, resolution_m)`` is the number of pixels a block needs on each side: fine pixels
+    for STF methods, HS pixels for STSF methods.
     ``takes_classes`` methods accept a user class map: ``predict(task, params, classes=...)``.
     ``blockwise`` methods also expose ``stats(task, params)`` and ``predict_block(block, stats,
     params) -> (data, mask)`` (see `stfusion.core.block`), so runners can tile them.
@@ -296,6 +297,8 @@ REGISTRY: dict[str, MethodSpec] = {
             module="stfusion.methods.classical.hs_bicubic",
             summary="the coarse HS image upsampled by cubic convolution (no MS image, no change)",
             reference="Keys 1981, IEEE TASSP 29(6):1153-1160",
+            blockwise=True,
+            halo=stsf_halo,
         ),
         MethodSpec(
             name="gsa",
@@ -307,6 +310,8 @@ REGISTRY: dict[str, MethodSpec] = {
             module="stfusion.methods.classical.gsa",
             summary="GSA detail injection with a synthetic high-resolution band per HS band",
             reference="Aiazzi et al. 2007, IEEE TGRS 45(10); Selva et al. 2015, IEEE JSTSP 9(6)",
+            blockwise=True,
+            halo=stsf_halo,
         ),
         MethodSpec(
             name="cnmf",
@@ -329,6 +334,8 @@ REGISTRY: dict[str, MethodSpec] = {
             module="stfusion.methods.classical.stsf_cascade",
             summary="fuse at t1 (GSA or CNMF), then add the MS change regressed onto the HS bands",
             reference="two-step STSF baseline (e.g. Shen, Meng & Zhang 2016, IEEE TGRS 54(12))",
+            blockwise=True,
+            halo=stsf_halo,
         ),
         MethodSpec(
             name="dcstsf",

@@ -191,10 +191,14 @@ def read_image(path: str | os.PathLike[str], *, wavelengths: Sequence[float] | N
     p = Path(path)
     if p.suffix.lower() in CUBE_SUFFIXES:
         return read_cube(p, wavelengths=wavelengths, **kw)
-    scene = read_scene(p, **kw)
-    if wavelengths is not None:
-        if len(wavelengths) != scene.count:
-            raise ShapeMismatchError(f"{len(wavelengths)} wavelengths given for the {scene.count} bands of {p}; "
-                                     "give one per band")
-        scene = scene.replace(bands=tuple(f"{w:g}" for w in wavelengths))
-    return scene
+    return name_wavelengths(read_scene(p, **kw), wavelengths, p)
+
+
+def name_wavelengths(scene: Scene, wavelengths: Sequence[float] | None, path: str | os.PathLike[str]) -> Scene:
+    """``scene`` with its bands named by ``wavelengths`` (nm; one per band), or as it is without them."""
+    if wavelengths is None:
+        return scene
+    if len(wavelengths) != scene.count:
+        raise ShapeMismatchError(f"{len(wavelengths)} wavelengths given for the {scene.count} bands of {path}; "
+                                 "give one per band")
+    return scene.replace(bands=tuple(f"{w:g}" for w in wavelengths))

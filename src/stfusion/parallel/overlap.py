@@ -106,6 +106,8 @@ def predict_tiled(
     import dask.array as da
 
     spec = get_spec(method)
+    if spec.task != "stf":
+        raise UnknownParameterError(f"{spec.name} is not a spatiotemporal method; stream it with `stfusion stsf --chunk`")
     check_pairs(spec, task)
     check_classes(spec, classes)
     module = spec.blockwise_module()

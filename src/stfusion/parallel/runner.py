@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from typing import TYPE_CHECKING, Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import numpy as np
 
@@ -32,6 +33,27 @@ def worker_count(workers: int | None) -> int:
     if n < 1:
         raise UnknownParameterError(f"workers must be >= 1, got {n}")
     return n
+
+
+def _stamp(path: str | Path) -> list[Any]:
+    p = Path(path).resolve()
+    st = p.stat()
+    return [str(p), st.st_size, st.st_mtime_ns]
+
+
+def fingerprint(method: str, params: Any, files: Sequence[str | Path], **options: Any) -> dict[str, Any]:
+    """What identifies a streamed run: the version, method, parameters, each input's path, size and
+    modification time, and the run's ``options`` (block size, ratio, ...). A journal whose
+    fingerprint differs belongs to another computation."""
+    from .. import __version__
+
+    return {
+        "stfusion": __version__,
+        "method": method,
+        "params": {k: repr(v) for k, v in sorted(vars(params).items())},
+        "inputs": [_stamp(f) for f in files],
+        **options,
+    }
 
 
 def output_driver(driver: str) -> str:

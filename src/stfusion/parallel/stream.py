@@ -36,7 +36,7 @@ from ..core.scene import Scene, check_finite
 from ..core.task import FusionTask, Pair
 from ..core.windows import BlockWindow, block_windows
 from .journal import RunJournal
-from .runner import output_driver, run_blocks, worker_count, write_blocks
+from .runner import fingerprint, output_driver, run_blocks, worker_count, write_blocks
 
 
 def _open(item: Any) -> Any:
@@ -65,27 +65,6 @@ def _sources(pairs: Sequence[tuple[Any, Any]], target: Any, ratio: float | None,
         tgt = AlignedSource(tgt, grid, resample)
         task = FusionTask([Pair(f.template, c.template) for f, c in raw], tgt.template, ratio=task.ratio)
     return task, [s for pair in raw for s in pair] + [tgt]
-
-
-def _stamp(path: str | Path) -> list[Any]:
-    p = Path(path).resolve()
-    st = p.stat()
-    return [str(p), st.st_size, st.st_mtime_ns]
-
-
-def _fingerprint(method: str, params: Any, files: list[str | Path], block: int, ratio: float | None,
-                 resample: str) -> dict[str, Any]:
-    from .. import __version__
-
-    return {
-        "stfusion": __version__,
-        "method": method,
-        "params": {k: repr(v) for k, v in sorted(vars(params).items())},
-        "inputs": [_stamp(f) for f in files],
-        "block": block,
-        "ratio": repr(ratio),
-        "resample": resample,
-    }
 
 
 def _compute(sources: list[Any], npairs: int, days: tuple[int, ...] | None, window: BlockWindow, kernel: Any,
@@ -158,7 +137,7 @@ def stream_predict(
     windows = block_windows((grid.height, grid.width), block, spec.halo(p, grid.resolution))
     files = [f for item in [*(i for pair in pairs for i in pair), target] for f in _files(item)]
     files += [classes] if classes is not None else []
-    journal = RunJournal(out, _fingerprint(spec.name, p, files, block, task.ratio, resample))
+    journal = RunJournal(out, fingerprint(spec.name, p, files, block=block, ratio=repr(task.ratio), resample=resample))
     days = pair_days(task)
     try:
         stats = module.stats(task, p) if class_map is None else module.stats(task, p, class_map)

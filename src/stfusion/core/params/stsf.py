@@ -8,6 +8,15 @@ from typing import ClassVar
 from .deep import DeepParams
 
 FUSERS = ("gsa", "cnmf")
+CUBIC_HALO = 2
+"""Coarse pixels on each side of a block that cubic convolution reaches: the halo of the
+block-wise STSF methods (on the HS grid)."""
+
+
+def stsf_halo(params: object, resolution: float | None) -> int:
+    """The halo in coarse (HS) pixels of the block-wise STSF methods."""
+    return CUBIC_HALO
+
 DCSTSF_STARTS = ("auto", "gsa", "bicubic")
 
 

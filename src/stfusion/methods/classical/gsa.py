@@ -8,6 +8,8 @@ Baronti 2015, IEEE JSTSP 9(6)) makes a synthetic P for every HS band b from the 
 bands degraded to the HS grid by the observation model, and ``P_L = up(sum_k beta_bk m_k +
 beta_b0)`` its low-pass version. Given an MS image of another date (``ms_target``), the detail
 and the regression come from that image: single-date fusion across dates.
+
+Block-wise (`stsf_blocks`): beta and g are image-wide statistics, so it streams with ``--chunk``.
 """
 
 from __future__ import annotations
@@ -16,30 +18,37 @@ import numpy as np
 
 from stfusion.core.params.stsf import GsaParams
 from stfusion.core.scene import Scene
+from stfusion.core.stsf_block import ArrayReader, StsfBlock, StsfSource
 from stfusion.core.task import STSFTask
 
-from .stsf_ops import Inputs, apply_regression, output_scene, prepare, regress_bands, upsample
+from .stsf_blocks import StsfStats, gsa_block, gsa_method_stats, gsa_stats, out_mask, predict_whole
+from .stsf_ops import Inputs
+
+
+def _which(has_target: bool) -> str:
+    return "ms_target" if has_target else "ms"
+
+
+def stats(source: StsfSource, params: GsaParams) -> StsfStats:
+    """The responses and GSA's regression and gains for the MS image of the prediction date."""
+    return gsa_method_stats(source, params.psf_fwhm, _which(source.ms_target is not None))
+
+
+def predict_block(block: StsfBlock, stats: StsfStats, params: GsaParams) -> tuple[np.ndarray, np.ndarray]:
+    """GSA at the block's output pixels, and their validity."""
+    assert stats.gsa is not None and stats.kernels is not None
+    return gsa_block(block, stats.gsa, stats.kernels, _which(block.ms_target is not None)), out_mask(block)
 
 
 def hypersharpen(x: Inputs, ms: np.ndarray) -> np.ndarray:
-    """The GSA-fused fine HS cube from the inputs' HS image and the fine MS image ``ms``."""
-    ms_low = x.degrade(ms)
-    coef = regress_bands(x.hs, ms_low)
-    up_hs = upsample(x.hs, x.ratio)
-    pan = apply_regression(coef, ms)
-    pan_low = upsample(apply_regression(coef, ms_low), x.ratio)
-    valid = x.mask
-    out = np.empty_like(up_hs)
-    for b in range(up_hs.shape[0]):
-        pl, hb = pan_low[b][valid], up_hs[b][valid]
-        var = pl.var()
-        gain = np.mean((hb - hb.mean()) * (pl - pl.mean())) / var if var > 0 else 0.0
-        out[b] = up_hs[b] + gain * (pan[b] - pan_low[b])
-    return out
+    """The GSA-fused fine HS cube from the inputs' (filled) HS image and the fine MS image ``ms``."""
+    shape = x.hs.shape[1:]
+    source = StsfSource(ArrayReader(x.hs, np.ones(shape, bool)), ArrayReader(ms, x.mask), None,
+                        ratio=x.ratio, shape=shape, fill=False)
+    return gsa_block(source.read_all(), gsa_stats(source, x.kernel), x.kernel, "ms")
 
 
 def predict(task: STSFTask, params: GsaParams) -> Scene:
     """GSA hypersharpening of ``task.hs`` with ``task.ms_target`` (when given) or ``task.ms``."""
-    x = prepare(task, params.psf_fwhm)
-    ms = x.ms if x.ms_target is None else x.ms_target
-    return output_scene(task, hypersharpen(x, ms), x.mask, "gsa")
+    source = StsfSource.from_task(task)
+    return predict_whole(task, source, predict_block, stats(source, params), params, "gsa")

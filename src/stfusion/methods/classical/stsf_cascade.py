@@ -6,7 +6,8 @@
    in the difference). A linear, per-pixel mapping of the MS change: it cannot see a change that
    the MS bands do not resolve spectrally.
 
-Without ``ms_target`` the result is ``Z1``.
+Without ``ms_target`` the result is ``Z1``. With the GSA fuser it is block-wise (`stsf_blocks`:
+C is GSA's regression at t1) and streams with ``--chunk``; with CNMF it runs in memory.
 """
 
 from __future__ import annotations
@@ -16,10 +17,11 @@ import numpy as np
 from stfusion.core.errors import UnknownParameterError
 from stfusion.core.params.stsf import FUSERS, CascadeParams, CnmfParams
 from stfusion.core.scene import Scene
+from stfusion.core.stsf_block import StsfBlock, StsfSource
 from stfusion.core.task import STSFTask
 
 from .cnmf import factorise
-from .gsa import hypersharpen
+from .stsf_blocks import StsfStats, gsa_block, gsa_method_stats, out_mask, predict_whole
 from .stsf_ops import Inputs, apply_regression, output_scene, prepare, regress_bands
 
 
@@ -31,13 +33,35 @@ def add_change(x: Inputs, z1: np.ndarray, ms2: np.ndarray | None) -> np.ndarray:
     return z1 + apply_regression(coef, ms2 - x.ms, intercept=False)
 
 
-def predict(task: STSFTask, params: CascadeParams) -> Scene:
-    """Two-step fusion of ``task`` (see the module docstring)."""
+def _check(params: CascadeParams) -> None:
     if params.fuser not in FUSERS:
         raise UnknownParameterError(f"cascade fuser {params.fuser!r} is unknown; use one of: {', '.join(FUSERS)}")
-    x = prepare(task, params.psf_fwhm)
+
+
+def stats(source: StsfSource, params: CascadeParams) -> StsfStats:
+    """The responses and GSA's statistics at t1 (the GSA fuser only)."""
+    _check(params)
+    if params.fuser != "gsa":
+        raise UnknownParameterError("cascade with fuser=cnmf cannot run block by block; use fuser=gsa or run without --chunk")
+    return gsa_method_stats(source, params.psf_fwhm, "ms")
+
+
+def predict_block(block: StsfBlock, stats: StsfStats, params: CascadeParams) -> tuple[np.ndarray, np.ndarray]:
+    """GSA at t1 plus the regressed MS change at the block's output pixels, and their validity."""
+    assert stats.gsa is not None and stats.kernels is not None
+    z1 = gsa_block(block, stats.gsa, stats.kernels, "ms")
+    if block.ms_target is not None:
+        fr, fc = block.fine(block.out_rows, block.out_cols)
+        z1 = z1 + apply_regression(stats.gsa.coef, block.ms_target[:, fr, fc] - block.ms[:, fr, fc], intercept=False)
+    return z1, out_mask(block)
+
+
+def predict(task: STSFTask, params: CascadeParams) -> Scene:
+    """Two-step fusion of ``task`` (see the module docstring)."""
+    _check(params)
     if params.fuser == "gsa":
-        z1 = hypersharpen(x, x.ms)
-    else:
-        z1 = factorise(x, x.ms, CnmfParams(psf_fwhm=params.psf_fwhm))
+        source = StsfSource.from_task(task)
+        return predict_whole(task, source, predict_block, stats(source, params), params, "cascade")
+    x = prepare(task, params.psf_fwhm)
+    z1 = factorise(x, x.ms, CnmfParams(psf_fwhm=params.psf_fwhm))
     return output_scene(task, add_change(x, z1, x.ms_target), x.mask, "cascade")

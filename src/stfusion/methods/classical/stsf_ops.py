@@ -15,6 +15,7 @@ import scipy.sparse as sp
 
 from stfusion.core.observation import spatial_degrade
 from stfusion.core.scene import Scene
+from stfusion.core.stsf_block import StsfSource
 from stfusion.core.task import STSFTask
 
 from .stsf_response import Psf, SpectralResponse, estimate_psf, estimate_srf
@@ -83,13 +84,19 @@ class Inputs:
         return spatial_degrade(fine, self.ratio, self.kernel)
 
 
-def _filled(scene: Scene, rows: int, cols: int) -> tuple[np.ndarray, np.ndarray]:
-    data = np.asarray(scene.data, dtype=np.float64)[:, :rows, :cols].copy()
-    mask = np.asarray(scene.mask)[:rows, :cols]
-    if not mask.all():
-        means = np.array([band[mask].mean() for band in data])
-        data[:, ~mask] = means[:, None]
-    return data, mask
+SAMPLE_FINE = 768
+"""The responses are estimated on a central window of about this many fine pixels per side..."""
+SAMPLE_MIN = 48
+"""...and of at least this many coarse pixels per side (the whole task when it is smaller)."""
+
+
+def sample_window(shape: tuple[int, int], ratio: int) -> tuple[slice, slice]:
+    """The central window of a coarse ``shape`` on which the responses are estimated (the whole
+    grid for small tasks), so a scene of any size costs the same and in-memory and streamed runs agree."""
+    side = max(SAMPLE_MIN, SAMPLE_FINE // ratio)
+    rows, cols = (min(n, side) for n in shape)
+    r0, c0 = (shape[0] - rows) // 2, (shape[1] - cols) // 2
+    return slice(r0, r0 + rows), slice(c0, c0 + cols)
 
 
 def _wavelengths(scene: Scene) -> np.ndarray | None:
@@ -100,29 +107,29 @@ def _wavelengths(scene: Scene) -> np.ndarray | None:
     return wl if wl.size == scene.count else None
 
 
-def prepare(task: STSFTask, psf_fwhm: float | None, *, warn: bool = True) -> Inputs:
-    """The task's arrays cropped to whole coarse blocks, with invalid pixels filled, the output mask,
-    and the responses: the PSF of FWHM ``psf_fwhm`` (estimated with its shift when None) and the
-    task's SRF (estimated with gains and offsets when None; see `stsf_response`)."""
-    ratio = int(round(task.ratio))
-    r, c = min(task.hs.height, task.ms.height // ratio), min(task.hs.width, task.ms.width // ratio)
-    hs, hs_mask = _filled(task.hs, r, c)
-    ms, ms_mask = _filled(task.ms, r * ratio, c * ratio)
-    mask = ms_mask & np.repeat(np.repeat(hs_mask, ratio, 0), ratio, 1)
-    target = None
-    if task.ms_target is not None:
-        target, target_mask = _filled(task.ms_target, r * ratio, c * ratio)
-        mask &= target_mask
-    valid = hs_mask & ms_mask.reshape(r, ratio, c, ratio).all(axis=(1, 3))
-    psf = estimate_psf(hs, ms, ratio, valid) if psf_fwhm is None else Psf(float(psf_fwhm))
+def responses(source: StsfSource, psf_fwhm: float | None, *, warn: bool = True) -> tuple[Psf, SpectralResponse]:
+    """The PSF of FWHM ``psf_fwhm`` (estimated with its shift when None) and the SRF of the source's
+    task (estimated with gains and offsets when None; see `stsf_response`), from the `sample_window`."""
+    task, ratio = source.task, source.ratio
+    assert task is not None, "the responses need the task's band names and SRF"
+    blk = source.read(*sample_window(source.shape, ratio))
+    psf = estimate_psf(blk.hs, blk.ms, ratio, blk.valid) if psf_fwhm is None else Psf(float(psf_fwhm))
     if task.srf is not None:
         srf = np.asarray(task.srf, dtype=np.float64)
-        response = SpectralResponse(srf, np.zeros(srf.shape[0]), np.full(srf.shape[0], np.nan))
-    else:
-        low = spatial_degrade(ms, ratio, psf.kernels(ratio))
-        response = estimate_srf(hs, low, wavelengths=_wavelengths(task.hs), ms_bands=tuple(task.ms.bands or ()),
-                                valid=valid, warn=warn)
-    return Inputs(hs, ms, target, mask, ratio, psf, response)
+        return psf, SpectralResponse(srf, np.zeros(srf.shape[0]), np.full(srf.shape[0], np.nan))
+    low = spatial_degrade(blk.ms, ratio, psf.kernels(ratio))
+    response = estimate_srf(blk.hs, low, wavelengths=_wavelengths(task.hs), ms_bands=tuple(task.ms.bands or ()),
+                            valid=blk.valid, warn=warn)
+    return psf, response
+
+
+def prepare(task: STSFTask, psf_fwhm: float | None, *, warn: bool = True) -> Inputs:
+    """The task's arrays cropped to whole coarse blocks, with invalid pixels filled by band means,
+    the output mask, and the responses (`responses`)."""
+    source = StsfSource.from_task(task)
+    psf, response = responses(source, psf_fwhm, warn=warn)
+    blk = source.read_all()
+    return Inputs(blk.hs, blk.ms, blk.ms_target, blk.mask, source.ratio, psf, response)
 
 
 def regress_bands(y: np.ndarray, x: np.ndarray) -> np.ndarray:
@@ -139,7 +146,8 @@ def apply_regression(coef: np.ndarray, x: np.ndarray, *, intercept: bool = True)
 
 
 def output_scene(task: STSFTask, data: np.ndarray, mask: np.ndarray, name: str) -> Scene:
-    """The fused fine HS image on the (cropped) MS grid of the prediction date, with the HS band names."""
+    """The fused fine HS image on the (cropped) MS grid of the prediction date, with the HS band names
+    (the wavelengths, when the HS image has them)."""
     ref = task.ms_target if task.ms_target is not None else task.ms
     rows, cols = data.shape[1:]
     return ref.replace(data=data[:, :rows, :cols].astype(np.float32), mask=mask, bands=task.hs.bands, name=name)

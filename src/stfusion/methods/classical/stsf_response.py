@@ -91,10 +91,10 @@ def _components(hs: np.ndarray, valid: np.ndarray, q: int) -> np.ndarray:
     return np.vstack([u[:, :q].T @ x, np.ones((1, x.shape[1]))])
 
 
-def unexplained(y: np.ndarray, x: np.ndarray) -> float:
-    """Mean over the rows of y of ``1 - R^2`` of their least-squares fit on the rows of x."""
-    coef, *_ = np.linalg.lstsq(x.T, y.T, rcond=None)
-    res = y - coef.T @ x
+def unexplained(y: np.ndarray, basis: np.ndarray) -> float:
+    """Mean over the rows of y (b, n) of ``1 - R^2`` of their least-squares fit on the columns of
+    ``basis`` (n, k), an orthonormal basis of the regressors (`np.linalg.qr` of them, computed once)."""
+    res = y - (y @ basis) @ basis.T
     var = y.var(axis=1) * y.shape[1]
     return float(np.mean(np.sum(res**2, axis=1) / np.maximum(var, 1e-30)))
 
@@ -107,14 +107,14 @@ def estimate_psf(hs: np.ndarray, ms: np.ndarray, ratio: int, valid: np.ndarray |
     r, c = hs.shape[1:]
     keep = _interior(r, c) & (np.ones((r, c), bool) if valid is None else valid)
     q = int(min(hs.shape[0], max(2 * ms.shape[0], 10), max(1, keep.sum() // 10)))
-    x = _components(hs, keep, q)
+    basis, _ = np.linalg.qr(_components(hs, keep, q).T)
 
     def cost(theta: np.ndarray) -> float:
         fwhm, dy, dx = float(theta[0]), float(theta[1]), float(theta[2])
         if not 0.0 <= fwhm <= 4.0 * ratio or max(abs(dy), abs(dx)) > ratio:
             return 1e3
         low = spatial_degrade(ms, ratio, Psf(fwhm, dy, dx).kernels(ratio))
-        return unexplained(low[:, keep], x)
+        return unexplained(low[:, keep], basis)
 
     widths = [f * ratio for f in (0.5, 0.75, 1.0, 1.25, 1.5, 2.0)]
     best = min(([w, 0.0, 0.0] for w in widths), key=lambda t: cost(np.array(t)))

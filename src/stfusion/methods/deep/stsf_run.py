@@ -91,6 +91,11 @@ def _fit_start(x: Inputs, data: Any, params: DcstsfParams, start: str, *, progre
     return net, result, _scores(estimate(), truth), _scores(classical, truth)
 
 
+TIE = 1e-6
+"""Relative RMSE difference below float32 resolution: a tie, which the network keeps (it then
+equals its classical start, computed in float32 instead of float64)."""
+
+
 def train_dcstsf(task: STSFTask, params: DcstsfParams, *, progress: bool = True,
                  log: str | os.PathLike[str] | None = None) -> tuple[Any, dict]:
     """A DC-STSF network trained on ``task`` at reduced scale (`nets.stsf_wald`), and its card.
@@ -111,7 +116,7 @@ def train_dcstsf(task: STSFTask, params: DcstsfParams, *, progress: bool = True,
     net, result, mine, theirs = fits[start]
     rival = "cascade" if x.ms_target is not None else "gsa"
     competition = {"network": mine, rival: theirs, "rival": rival,
-                   "winner": "network" if mine["rmse"] <= theirs["rmse"] else rival,
+                   "winner": "network" if mine["rmse"] <= theirs["rmse"] * (1 + TIE) else rival,
                    "held_out_rows": int(data.z1.shape[1] - data.split) if data.split < data.z1.shape[1] else 0}
     card = {
         "hs_bands": list(task.hs.bands or ()), "ms_bands": list(task.ms.bands or ()), "ratio": x.ratio,
