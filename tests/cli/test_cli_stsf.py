@@ -110,3 +110,23 @@ def test_an_ms_band_the_hs_cube_cannot_explain_is_reported_in_one_line(files):
     assert r.exit_code == 0, r.output
     lines = [line for line in r.output.splitlines() if "warning" in line]
     assert len(lines) == 1 and lines[0].startswith("stfusion: warning: MS band nir is poorly explained"), r.output
+
+
+def test_chunk_streams_the_same_output_and_refuses_what_cannot_stream(files):
+    d, p = files
+    for method in ("gsa", "cascade"):
+        ref, out = d / f"{method}_mem.tif", d / f"{method}_chunk.tif"
+        args = ("--hs", p["hs"], "--ms", p["ms"], "--ms-target", p["ms2"], "--srf", "sentinel2")
+        assert _run("stsf", method, *args, "--out", ref).exit_code == 0
+        r = _run("stsf", method, *args, "--out", out, "--chunk", 12, "--workers", 2)
+        assert r.exit_code == 0, r.output
+        got, want = read_scene(out), read_scene(ref)
+        assert got.bands == want.bands and got.transform == want.transform and got.crs == want.crs
+        np.testing.assert_array_equal(got.data, want.data)
+    r = CliRunner().invoke(cli, ["stsf", "cnmf", "--hs", str(p["hs"]), "--ms", str(p["ms"]), "--out",
+                                 str(d / "c.tif"), "--chunk", "12"])
+    assert r.exit_code != 0 and "cnmf cannot run block by block; run it without --chunk" in r.output
+    r = CliRunner().invoke(cli, ["stsf", "gsa", "--hs", str(p["hs"]), "--ms", str(p["ms"]), "--out",
+                                 str(d / "w.tif"), "--workers", "2"])
+    assert r.exit_code != 0 and "--workers is for streamed runs; add --chunk N" in r.output
+    assert not (d / "c.tif").exists() and not (d / "w.tif").exists()
