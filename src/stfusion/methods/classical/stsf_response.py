@@ -168,13 +168,22 @@ def _second_difference(n: int) -> np.ndarray:
     return d
 
 
-def _fit_band(x: np.ndarray, y: np.ndarray, lam: float) -> np.ndarray:
-    """Smooth NNLS of centred pixels: ``min ||x^T w - y||^2 + lam ||D2 w||^2, w >= 0``."""
+def _fit_band(x: np.ndarray, y: np.ndarray, lams: Sequence[float]) -> list[np.ndarray]:
+    """Smooth NNLS of centred pixels, ``min ||x^T w - y||^2 + lam ||D2 w||^2, w >= 0``, for each lam.
+
+    The pixels enter through the thin QR factorisation ``x^T = Q R`` (computed once): the problem
+    equals ``min ||R w - Q^T y||^2 + lam ||D2 w||^2`` up to a constant, so NNLS works on a few
+    dozen rows instead of one per pixel."""
+    q, r = np.linalg.qr(x.T)
+    qy = q.T @ y
     d = _second_difference(x.shape[0])
-    a = np.vstack([x.T, np.sqrt(lam) * d])
-    b = np.concatenate([y, np.zeros(d.shape[0])])
-    w, _ = nnls(a, b, maxiter=50 * a.shape[1])
-    return w
+    out = []
+    for lam in lams:
+        a = np.vstack([r, np.sqrt(lam) * d])
+        b = np.concatenate([qy, np.zeros(d.shape[0])])
+        w, _ = nnls(a, b, maxiter=50 * a.shape[1])
+        out.append(w)
+    return out
 
 
 def estimate_srf(hs: np.ndarray, ms_low: np.ndarray, *, wavelengths: np.ndarray | None = None,
@@ -203,12 +212,10 @@ def estimate_srf(hs: np.ndarray, ms_low: np.ndarray, *, wavelengths: np.ndarray 
         xs, yc = xc[sel], y - y.mean()
         lam = LAMBDAS[len(LAMBDAS) // 2]
         if held.any():
-            errors = []
-            for lam_try in LAMBDAS:
-                w = _fit_band(xs[:, ~held], yc[~held], lam_try * scale)
-                errors.append(float(np.sum((w @ xs[:, held] - yc[held]) ** 2)))
+            fits = _fit_band(xs[:, ~held], yc[~held], [lam_try * scale for lam_try in LAMBDAS])
+            errors = [float(np.sum((w @ xs[:, held] - yc[held]) ** 2)) for w in fits]
             lam = LAMBDAS[int(np.argmin(errors))]
-        w = _fit_band(xs, yc, lam * scale)
+        (w,) = _fit_band(xs, yc, [lam * scale])
         srf[k, sel] = w
         offset[k] = float(y.mean() - w @ xm[sel, 0])
         total = float(np.sum(yc**2))
