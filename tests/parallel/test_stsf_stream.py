@@ -26,7 +26,7 @@ from stsf_fixtures import tiny_cube  # noqa: E402
 
 from stfusion.data.stsf_sim import simulate_stsf  # noqa: E402
 
-BLOCKWISE = [s.name for s in list_methods("stsf") if s.blockwise]
+BLOCKWISE = [s.name for s in list_methods("stsf") if s.blockwise and not s.needs_training]
 INT16 = RasterEncoding("int16", 1e-4, 0.0, -9999.0)
 
 
@@ -122,3 +122,28 @@ def test_bad_input_gets_one_line_and_no_output(files, tmp_path):
         stream_stsf("gsa", files["hs"], files["ms"], out)
     out.unlink()
     assert not list(tmp_path.glob(".*")) and not out.exists()
+
+
+TINY = {"steps": "20", "batch": "2", "patch": "24", "width": "8", "blocks": "1", "stages": "1", "val_every": "10"}
+
+
+def test_dcstsf_streams_the_in_memory_result(files, tmp_path):
+    pytest.importorskip("torch")
+    from stfusion.core.params.stsf import DcstsfParams
+    from stfusion.methods.deep.stsf_run import train
+
+    task = STSFTask(hs=read_image(files["hs"]), ms=read_image(files["ms"]), ms_target=read_image(files["ms2"]))
+    ckpt = tmp_path / "net.pt"
+    params = DcstsfParams(**{k: int(v) for k, v in TINY.items()}, start="gsa")
+    train(task, params, ckpt, progress=False)
+    ref = predict_stsf("dcstsf", task, checkpoint=str(ckpt))
+    want = np.where(ref.mask, ref.data, np.nan)
+    out = stream_stsf("dcstsf", files["hs"], files["ms"], tmp_path / "out.tif", ms_target=files["ms2"],
+                      params={"checkpoint": str(ckpt)}, block=45, workers=2, progress=False)
+    got = _read(out)[0]
+    assert np.array_equal(np.isnan(got), np.isnan(want))
+    np.testing.assert_allclose(got, want, atol=read_image(files["ms"]).encoding.scale, equal_nan=True)
+    with pytest.warns(Warning, match="dcstsf"):  # the one-line verdict of the competition
+        fitted = stream_stsf("dcstsf", files["hs"], files["ms"], tmp_path / "fit.tif", ms_target=files["ms2"],
+                             params={**TINY, "fit": "true"}, block=90, workers=2, progress=False)
+    assert _read(fitted)[0].shape == want.shape

@@ -98,7 +98,7 @@ WL_OPTION = click.option("--wavelengths", type=click.Path(path_type=Path), defau
 @click.option("--device", default=None, help="dcstsf: cpu, cuda or cuda:N.")
 @click.option("--chunk", type=click.IntRange(min=1), default=None,
               help="Stream blocks of about N x N MS pixels from the rasters to the output, resumably "
-                   "(block-wise methods: bicubic, gsa, cascade; same output). E.g. 256.")
+                   "(bicubic, gsa, cascade, dcstsf; same output as without it). E.g. 256.")
 @click.option("--workers", type=click.IntRange(min=1), default=None,
               help="Threads of a streamed (--chunk) run; default: all cores.")
 @click.option("--overwrite", is_flag=True, help="Replace an existing output.")
@@ -125,8 +125,6 @@ def stsf(method: str, hs: Path, ms: Path, ms_target: Path | None, out: Path, rat
     params.update(deep)
     check_output(out, overwrite)
     if chunk is not None:
-        if deep:
-            raise UnknownParameterError(f"--{next(iter(deep))} cannot stream yet; run dcstsf without --chunk")
         click.echo(f"wrote {_stream(spec.name, hs, ms, ms_target, out, ratio, srf, wavelengths, params, chunk, workers, overwrite)}")
         return
     if workers is not None:

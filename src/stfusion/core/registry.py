@@ -24,7 +24,7 @@ from .params.fsdaf import FsdafParams, fsdaf_halo
 from .params.fitfc import FitfcParams, fitfc_halo
 from .params.spstfm import SpstfmParams, spstfm_halo
 from .params.deep import DcstfnParams, EdcstfnParams, GanstfmParams, StfdcnnParams
-from .params.stsf import BicubicParams, CascadeParams, CnmfParams, DcstsfParams, GsaParams, stsf_halo
+from .params.stsf import BicubicParams, CascadeParams, CnmfParams, DcstsfParams, GsaParams, dcstsf_halo, stsf_halo
 
 
 def _no_halo(params: Any, resolution: float | None) -> int:
@@ -348,6 +348,8 @@ REGISTRY: dict[str, MethodSpec] = {
             summary="DC-STSF: alternating-projection SSJE (SEU + ECU) cascaded with TVE (SFTN)",
             reference="Meng et al. 2025, IEEE TGRS 63, doi:10.1109/TGRS.2025.3565637",
             needs_training=True,
+            blockwise=True,
+            halo=dcstsf_halo,
         ),
     )
 }

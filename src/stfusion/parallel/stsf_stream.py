@@ -85,9 +85,10 @@ def stream_stsf(
 
     ``block`` is the block side in fine (MS) pixels, rounded down to whole HS pixels; ``workers``
     the number of threads (default: all cores); ``srf`` a known (MS, HS) response matrix;
-    ``wavelengths`` (nm) name the HS bands. Methods: the block-wise STSF methods (`stfusion
-    methods`: bicubic, gsa, cascade with fuser=gsa). A killed run resumes when started again with
-    the same inputs and parameters. Returns the path written.
+    ``wavelengths`` (nm) name the HS bands. Methods: the block-wise STSF methods (bicubic, gsa,
+    cascade with fuser=gsa, dcstsf with a checkpoint or fit=true). A killed run resumes when
+    started again with the same inputs and parameters (dcstsf with fit=true trains again, seeded,
+    before it resumes: train once with `stfusion train dcstsf` for long runs). Returns the path written.
     """
     from ..io.blockwrite import BlockWriter, output_encoding
     from ..io.cube import name_wavelengths

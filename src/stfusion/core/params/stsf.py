@@ -13,9 +13,18 @@ CUBIC_HALO = 2
 block-wise STSF methods (on the HS grid)."""
 
 
+
+
 def stsf_halo(params: object, resolution: float | None) -> int:
-    """The halo in coarse (HS) pixels of the block-wise STSF methods."""
+    """The halo in coarse (HS) pixels of the block-wise classical STSF methods."""
     return CUBIC_HALO
+
+
+def dcstsf_halo(params: object, resolution: float | None) -> int:
+    """The halo in coarse (HS) pixels of DC-STSF's blocks: GSA's, plus the network's context (4 HS
+    pixels per SSJE stage and 2 for TVE: its convolutions and projections see past a block's edge,
+    and the halo's output is dropped). With it, blocks equal the whole-image run to float32 rounding."""
+    return CUBIC_HALO + 4 * int(getattr(params, "stages", 3)) + 2
 
 DCSTSF_STARTS = ("auto", "gsa", "bicubic")
 

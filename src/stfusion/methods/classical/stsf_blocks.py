@@ -131,10 +131,23 @@ def gsa_stats(source: StsfSource, kernels: tuple[np.ndarray, np.ndarray], which:
     return GsaStats(coef, gain)
 
 
-def gsa_block(blk: StsfBlock, st: GsaStats, kernels: tuple[np.ndarray, np.ndarray], which: str) -> np.ndarray:
-    """GSA fusion ``up(H_b) + g_b (P_b - P_L,b)`` at the block's output pixels."""
-    up, pan, pan_low = _gsa_parts(blk, st.coef, kernels, which, blk.out_rows, blk.out_cols)
+def gsa_block(blk: StsfBlock, st: GsaStats, kernels: tuple[np.ndarray, np.ndarray], which: str,
+              rows: slice | None = None, cols: slice | None = None) -> np.ndarray:
+    """GSA fusion ``up(H_b) + g_b (P_b - P_L,b)`` at the fine pixels of coarse ``rows`` x ``cols``
+    (default: the block's output pixels)."""
+    rows, cols = rows or blk.out_rows, cols or blk.out_cols
+    up, pan, pan_low = _gsa_parts(blk, st.coef, kernels, which, rows, cols)
     return up + st.gain[:, None, None] * (pan - pan_low)
+
+
+def cascade_block(blk: StsfBlock, st: GsaStats, kernels: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    """The cascade at the block's output pixels: GSA at t1 plus the MS change mapped by GSA's
+    regression at t1 (GSA at t1 alone without ``ms_target``)."""
+    z1 = gsa_block(blk, st, kernels, "ms")
+    if blk.ms_target is None:
+        return z1
+    fr, fc = blk.fine(blk.out_rows, blk.out_cols)
+    return z1 + apply_regression(st.coef, blk.ms_target[:, fr, fc] - blk.ms[:, fr, fc], intercept=False)
 
 
 def out_mask(blk: StsfBlock) -> np.ndarray:

@@ -21,7 +21,7 @@ from stfusion.core.stsf_block import StsfBlock, StsfSource
 from stfusion.core.task import STSFTask
 
 from .cnmf import factorise
-from .stsf_blocks import StsfStats, gsa_block, gsa_method_stats, out_mask, predict_whole
+from .stsf_blocks import StsfStats, cascade_block, gsa_method_stats, out_mask, predict_whole
 from .stsf_ops import Inputs, apply_regression, output_scene, prepare, regress_bands
 
 
@@ -49,11 +49,7 @@ def stats(source: StsfSource, params: CascadeParams) -> StsfStats:
 def predict_block(block: StsfBlock, stats: StsfStats, params: CascadeParams) -> tuple[np.ndarray, np.ndarray]:
     """GSA at t1 plus the regressed MS change at the block's output pixels, and their validity."""
     assert stats.gsa is not None and stats.kernels is not None
-    z1 = gsa_block(block, stats.gsa, stats.kernels, "ms")
-    if block.ms_target is not None:
-        fr, fc = block.fine(block.out_rows, block.out_cols)
-        z1 = z1 + apply_regression(stats.gsa.coef, block.ms_target[:, fr, fc] - block.ms[:, fr, fc], intercept=False)
-    return z1, out_mask(block)
+    return cascade_block(block, stats.gsa, stats.kernels), out_mask(block)
 
 
 def predict(task: STSFTask, params: CascadeParams) -> Scene:

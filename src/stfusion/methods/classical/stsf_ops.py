@@ -90,10 +90,11 @@ SAMPLE_MIN = 48
 """...and of at least this many coarse pixels per side (the whole task when it is smaller)."""
 
 
-def sample_window(shape: tuple[int, int], ratio: int) -> tuple[slice, slice]:
-    """The central window of a coarse ``shape`` on which the responses are estimated (the whole
-    grid for small tasks), so a scene of any size costs the same and in-memory and streamed runs agree."""
-    side = max(SAMPLE_MIN, SAMPLE_FINE // ratio)
+def sample_window(shape: tuple[int, int], ratio: int, fine: int = SAMPLE_FINE) -> tuple[slice, slice]:
+    """The central window of a coarse ``shape``, about ``fine`` fine pixels a side, on which the
+    responses are estimated (the whole grid for small tasks), so a scene of any size costs the
+    same and in-memory and streamed runs agree."""
+    side = max(SAMPLE_MIN, fine // ratio)
     rows, cols = (min(n, side) for n in shape)
     r0, c0 = (shape[0] - rows) // 2, (shape[1] - cols) // 2
     return slice(r0, r0 + rows), slice(c0, c0 + cols)
@@ -128,7 +129,12 @@ def prepare(task: STSFTask, psf_fwhm: float | None, *, warn: bool = True) -> Inp
     the output mask, and the responses (`responses`)."""
     source = StsfSource.from_task(task)
     psf, response = responses(source, psf_fwhm, warn=warn)
-    blk = source.read_all()
+    return window_inputs(source, (slice(0, source.shape[0]), slice(0, source.shape[1])), psf, response)
+
+
+def window_inputs(source: StsfSource, window: tuple[slice, slice], psf: Psf, response: SpectralResponse) -> Inputs:
+    """The `Inputs` of the coarse ``window`` of ``source``, with the given responses."""
+    blk = source.read(*window)
     return Inputs(blk.hs, blk.ms, blk.ms_target, blk.mask, source.ratio, psf, response)
 
 

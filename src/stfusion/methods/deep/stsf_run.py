@@ -1,10 +1,13 @@
 """DC-STSF's entry points: `predict` (from a checkpoint, or after ``fit=True`` training on the task
-itself by Wald's protocol) and `train_dcstsf` / `train` (to a checkpoint).
+itself by Wald's protocol), `train_dcstsf` / `train` (to a checkpoint), and the block-wise pair
+`stats` / `predict_block` that streams whole scenes (`stfusion stsf dcstsf --chunk N`).
 
 The network (`nets.dcstsf`) starts from the task's physics: the SRF (known, or estimated from
 the data), the Gaussian PSF of the observation model, and the regression of the HS image on the
-MS image; training then runs the shared loop (`nets.fit.train_loop`) on `nets.stsf_wald` samples.
-Inference runs on the whole scene (STSF scenes are small: one HS acquisition).
+MS image; training then runs the shared loop (`nets.fit.train_loop`) on `nets.stsf_wald` samples
+of the central training window (`TRAIN_FINE`; the whole task when it is smaller). Inference runs
+block by block: each block gives the network context beyond GSA's halo (`dcstsf_halo`), whose
+output is dropped; the whole task in memory is one block.
 """
 
 from __future__ import annotations
@@ -16,17 +19,22 @@ from typing import Any
 import numpy as np
 
 from stfusion import __version__
+from dataclasses import dataclass
+
 from stfusion.core.errors import CheckpointError, FitReport, ResponseWarning, UnknownParameterError
-from stfusion.core.params.stsf import DCSTSF_STARTS, DcstsfParams
+from stfusion.core.params.stsf import CUBIC_HALO, DCSTSF_STARTS, DcstsfParams
 from stfusion.core.scene import Scene
+from stfusion.core.stsf_block import StsfBlock, StsfSource
 from stfusion.core.task import STSFTask
 
-from ..classical.gsa import hypersharpen
-from ..classical.stsf_cascade import add_change
-from ..classical.stsf_ops import Inputs, output_scene, prepare, regress_bands
+from ..classical.stsf_blocks import StsfStats, cascade_block, context, gsa_block, gsa_stats, out_mask
+from ..classical.stsf_ops import Inputs, output_scene, regress_bands, responses, sample_window, window_inputs
 from .run import require_torch
 
 VALIDATION_SAMPLES = 4
+TRAIN_FINE = 1536
+"""DC-STSF trains on the central window of about this many MS pixels a side (the whole task when
+it is smaller), so a whole scene trains as fast as a crop and streamed and in-memory runs agree."""
 
 
 def build(x: Inputs, params: DcstsfParams) -> Any:
@@ -105,10 +113,22 @@ def train_dcstsf(task: STSFTask, params: DcstsfParams, *, progress: bool = True,
     classical estimate's validation scores on the held-out rows (GSA for a task without
     ``ms_target``, the cascade with one) and the winner.
     """
+    _check(params)
+    source = StsfSource.from_task(task)
+    psf, response = responses(source, params.psf_fwhm)
+    return _train(task, _training_inputs(source, psf, response), params, progress=progress, log=log)
+
+
+def _training_inputs(source: StsfSource, psf: Any, response: Any) -> Inputs:
+    """The `Inputs` of the central training window (`TRAIN_FINE`)."""
+    return window_inputs(source, sample_window(source.shape, source.ratio, TRAIN_FINE), psf, response)
+
+
+def _train(task: STSFTask, x: Inputs, params: DcstsfParams, *, progress: bool,
+           log: str | os.PathLike[str] | None = None) -> tuple[Any, dict]:
+    """`train_dcstsf` on the training inputs ``x`` of ``task``."""
     from .nets.stsf_wald import WaldSet
 
-    _check(params)
-    x = prepare(task, params.psf_fwhm)
     data = WaldSet.from_inputs(x, x.srf)
     starts = ("gsa", "bicubic") if params.start == "auto" else (params.start,)
     fits = {start: _fit_start(x, data, params, start, progress=progress, log=log) for start in starts}
@@ -122,6 +142,7 @@ def train_dcstsf(task: STSFTask, params: DcstsfParams, *, progress: bool = True,
         "hs_bands": list(task.hs.bands or ()), "ms_bands": list(task.ms.bands or ()), "ratio": x.ratio,
         "hs_mean": [float(v) for v in x.hs.mean(axis=(1, 2))],
         "trained_on": {"hs": task.hs.label, "ms": task.ms.label, "protocol": "Wald reduced scale",
+                       "hs_window": [int(v) for v in x.hs.shape[1:]],
                        "reduced_hs_shape": list(data.hs.shape), "srf": "given" if task.srf is not None else "estimated",
                        "srf_r2": [float(v) for v in x.response.r2], "ms_gain": [float(v) for v in x.response.gain],
                        "ms_offset": [float(v) for v in x.response.offset],
@@ -175,41 +196,100 @@ def _report(competition: dict, fallback: str) -> str:
     return returned
 
 
+@dataclass(frozen=True)
+class DcstsfStats:
+    """What a DC-STSF run computes once: the network on its ``device``, its card, which estimate is
+    ``returned`` ("network" or the classical rival), the SSJE ``start``, and the classical
+    statistics (responses, MS context, GSA's regression and gains: the start and the fallback)."""
+
+    net: Any
+    card: dict
+    returned: str
+    start: str
+    classical: StsfStats
+    device: Any
+
+    @property
+    def context(self) -> int:
+        return self.classical.context
+
+
+def stats(source: StsfSource, params: DcstsfParams, *, progress: bool = True) -> DcstsfStats:
+    """Load or train (``fit=True``: on the central training window, competing with the classical
+    estimate) the network, and compute the classical statistics its start and fallback need."""
+    require_torch()
+    from .nets.checkpoint import load_checkpoint
+    from .nets.dcstsf import dcstsf
+    from .nets.fit import device_of
+
+    _check(params)
+    task = source.task
+    assert task is not None, "dcstsf needs the source's task (band names, SRF)"
+    psf, response = responses(source, params.psf_fwhm)
+    x = _training_inputs(source, psf, response)
+    returned = "network"
+    if params.checkpoint:
+        net, card = load_checkpoint(params.checkpoint, {"dcstsf": dcstsf}, "dcstsf")
+        _check_card(card, task, x, f"dcstsf checkpoint {params.checkpoint}")
+    elif params.fit:
+        net, card = _train(task, x, params, progress=progress)
+        returned = _report(card["competition"], params.fallback)
+    else:
+        raise UnknownParameterError("dcstsf needs trained weights: give checkpoint=CKPT (from `stfusion train dcstsf`) "
+                                    "or fit=true to train on the given images (CLI: --checkpoint or --fit)")
+    start = card.get("start", "bicubic")  # the start it was trained from (older checkpoints: the paper's)
+    kernels = psf.kernels(source.ratio)
+    need_gsa = returned != "network" or start == "gsa"
+    classical = StsfStats(psf, response, kernels, context(kernels, source.ratio),
+                          gsa_stats(source, kernels, "ms") if need_gsa else None)
+    device = device_of(params.device)
+    net.to(device).eval()
+    return DcstsfStats(net, card, returned, start, classical, device)
+
+
+def _net_window(blk: StsfBlock) -> tuple[slice, slice]:
+    """The coarse window the network sees: the block less GSA's halo (where GSA can start it)."""
+    (nr, nc), h = blk.shape, CUBIC_HALO
+    return (slice(blk.rows.start + (h if blk.rows.start else 0), blk.rows.stop - (h if blk.rows.stop < nr else 0)),
+            slice(blk.cols.start + (h if blk.cols.start else 0), blk.cols.stop - (h if blk.cols.stop < nc else 0)))
+
+
+def predict_block(block: StsfBlock, stats: DcstsfStats, params: DcstsfParams) -> tuple[np.ndarray, np.ndarray]:
+    """The block's output pixels from the network (or the classical estimate it lost to), NaN where invalid."""
+    st, kernels = stats.classical, stats.classical.kernels
+    assert kernels is not None
+    if stats.returned != "network":
+        assert st.gsa is not None
+        out = cascade_block(block, st.gsa, kernels)
+    else:
+        import torch
+
+        rows, cols = _net_window(block)
+        fr, fc = block.fine(rows, cols)
+        hr, hc = block.local(rows, cols)
+        z0 = gsa_block(block, st.gsa, kernels, "ms", rows, cols) if stats.start == "gsa" and st.gsa else None
+
+        def t(a: np.ndarray | None) -> Any:
+            return None if a is None else torch.from_numpy(np.ascontiguousarray(a[None], np.float32)).to(stats.device)
+
+        target = None if block.ms_target is None else block.ms_target[:, fr, fc]
+        with torch.no_grad():
+            z1, z2 = stats.net(t(block.hs[:, hr, hc]), t(block.ms[:, fr, fc]), t(target), t(z0))
+        r, (o_r, o_c) = block.ratio, (block.out_rows.start - rows.start, block.out_cols.start - cols.start)
+        full = (z1 if z2 is None else z2)[0].cpu().numpy()
+        out = full[:, o_r * r:(o_r + block.out_rows.stop - block.out_rows.start) * r,
+                   o_c * r:(o_c + block.out_cols.stop - block.out_cols.start) * r]
+    mask = out_mask(block)
+    return np.where(mask, out, np.nan), mask
+
+
 def predict(task: STSFTask, params: DcstsfParams, *, progress: bool = True) -> Scene:
     """Registry entry point: the fine HS image at the task's MS target date (t1 without one).
 
     With ``fit=True`` the network competes with the classical estimate on validation, and
     ``params.fallback`` decides what a loss returns (see `DcstsfParams`).
     """
-    torch = require_torch()
-    from .nets.checkpoint import load_checkpoint
-    from .nets.dcstsf import dcstsf
-    from .nets.fit import device_of
-
-    _check(params)
-    x = prepare(task, params.psf_fwhm)
-    returned = "network"
-    if params.checkpoint:
-        net, card = load_checkpoint(params.checkpoint, {"dcstsf": dcstsf}, "dcstsf")
-        _check_card(card, task, x, f"dcstsf checkpoint {params.checkpoint}")
-    elif params.fit:
-        net, card = train_dcstsf(task, params, progress=progress)
-        returned = _report(card["competition"], params.fallback)
-    else:
-        raise UnknownParameterError("dcstsf needs trained weights: give checkpoint=CKPT (from `stfusion train dcstsf`) "
-                                    "or fit=true to train on the given images (CLI: --checkpoint or --fit)")
-    start = card.get("start", "bicubic")  # the start it was trained from (older checkpoints: the paper's)
-    gsa = hypersharpen(x, x.ms) if returned != "network" or start == "gsa" else None
-    if returned != "network":
-        out = add_change(x, gsa, x.ms_target)
-    else:
-        device = device_of(params.device)
-        net.to(device).eval()
-
-        def t(a: np.ndarray | None) -> Any:
-            return None if a is None else torch.from_numpy(a[None].astype(np.float32)).to(device)
-
-        with torch.no_grad():
-            z1, z2 = net(t(x.hs), t(x.ms), t(x.ms_target), t(gsa))
-        out = (z1 if z2 is None else z2)[0].cpu().numpy()
-    return output_scene(task, np.where(x.mask, out, np.nan), x.mask, "dcstsf")
+    source = StsfSource.from_task(task)
+    st = stats(source, params, progress=progress)
+    data, mask = predict_block(source.read_all(), st, params)
+    return output_scene(task, data, mask, "dcstsf")
