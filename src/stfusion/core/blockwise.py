@@ -10,7 +10,10 @@ A block-wise method module has two functions:
   `stfusion.core.stsf_block.StsfBlock` for STSF methods. It never touches files.
 
 The registry marks such methods ``blockwise=True`` and gives their halo; `MethodSpec.blockwise_module`
-returns the module checked against this protocol.
+returns the module checked against this protocol. Where the halo is known only once ``stats``
+has run (a network's reach), the statistics carry it: ``stats.halo`` (and ``stats.multiple``, the
+input multiple blocks are aligned to) override the registry's, and STSF statistics carry
+``stats.context`` (coarse pixels of MS context beyond the HS window).
 """
 
 from __future__ import annotations

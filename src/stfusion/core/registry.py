@@ -250,6 +250,7 @@ REGISTRY: dict[str, MethodSpec] = {
             summary="two super-resolution CNN stages (coarse -> LSR -> fine) with high-pass temporal fusion",
             reference="Song et al. 2018, IEEE JSTARS 11(3):821-829",
             needs_training=True,
+            blockwise=True,
         ),
         MethodSpec(
             name="dcstfn",
@@ -262,6 +263,7 @@ REGISTRY: dict[str, MethodSpec] = {
             summary="deep convolutional STF network: fine(F1) - coarse(C1) + coarse(C2) features, decoded",
             reference="Tan et al. 2018, Remote Sensing 10(7):1066",
             needs_training=True,
+            blockwise=True,
         ),
         MethodSpec(
             name="edcstfn",
@@ -274,6 +276,7 @@ REGISTRY: dict[str, MethodSpec] = {
             summary="enhanced DCSTFN: fine + residual encoders, compound MSE/feature/MS-SSIM loss",
             reference="Tan et al. 2019, Remote Sensing 11(24):2898",
             needs_training=True,
+            blockwise=True,
         ),
         MethodSpec(
             name="ganstfm",
@@ -286,6 +289,7 @@ REGISTRY: dict[str, MethodSpec] = {
             summary="conditional GAN from the target coarse image and one fine reference of any date",
             reference="Tan et al. 2022, IEEE TGRS 60:1-13",
             needs_training=True,
+            blockwise=True,
         ),
         MethodSpec(
             name="bicubic",

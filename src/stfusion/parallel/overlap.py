@@ -115,7 +115,9 @@ def predict_tiled(
         raise UnknownParameterError(f"chunk must be a positive number of pixels, got {chunk}")
     p = spec.make_params(params)
     stats = module.stats(task, p) if classes is None else module.stats(task, p, classes)
-    halo = spec.halo(p, task.fine_grid.resolution)
+    multiple = int(getattr(stats, "multiple", 1) or 1)  # a network's halo and input multiple (see BlockwiseMethod)
+    halo = -(-int(getattr(stats, "halo", spec.halo(p, task.fine_grid.resolution))) // multiple) * multiple
+    chunk = -(-chunk // multiple) * multiple
     block = Block.from_task(task)
     pairs, bands = block.fine.shape[:2]
     days = pair_days(task)

@@ -88,6 +88,15 @@ def _compute(sources: list[Any], npairs: int, days: tuple[int, ...] | None, wind
     return out, int(valid.sum())
 
 
+def _windows(grid: Scene, block: int, halo: int, stats: Any) -> list[BlockWindow]:
+    """The blocks of the run. A method whose halo is known only from its statistics (a network's
+    reach) gives ``stats.halo`` and ``stats.multiple``: blocks and halo are then rounded up to
+    that multiple, so every window starts where the network's block-wise layers expect."""
+    multiple = int(getattr(stats, "multiple", 1) or 1)
+    halo = int(getattr(stats, "halo", halo))
+    return block_windows((grid.height, grid.width), -(-block // multiple) * multiple, -(-halo // multiple) * multiple)
+
+
 def stream_predict(
     method: str,
     pairs: Sequence[tuple[Any, Any]],
@@ -134,13 +143,13 @@ def stream_predict(
     grid: Scene = task.fine_grid
     class_map = None if classes is None else read_classes(classes, grid)
     check_classes(spec, class_map)
-    windows = block_windows((grid.height, grid.width), block, spec.halo(p, grid.resolution))
     files = [f for item in [*(i for pair in pairs for i in pair), target] for f in _files(item)]
     files += [classes] if classes is not None else []
     journal = RunJournal(out, fingerprint(spec.name, p, files, block=block, ratio=repr(task.ratio), resample=resample))
     days = pair_days(task)
     try:
         stats = module.stats(task, p) if class_map is None else module.stats(task, p, class_map)
+        windows = _windows(grid, block, spec.halo(p, grid.resolution), stats)
         done = run_blocks(journal, windows, lambda w: _compute(sources, len(task.pairs), days, w, module, stats, p),
                           workers=workers, progress=progress, name=spec.name)
     except RunInterruptedError:

@@ -1,5 +1,11 @@
 """The deep methods' entry points: `predict` (from a checkpoint, or after ``fit=True`` training on
-the task's own pairs) and `train` (from training stacks, to a checkpoint).
+the task's own pairs), `train` (from training stacks, to a checkpoint), and the block-wise pair
+`stats` / `predict_block` that the shared runner streams (``stfusion predict METHOD --chunk N``).
+
+``fit=True`` trains on the central window of at most `TRAIN_FINE` pixels a side (the whole task
+when it is smaller), so a whole scene trains in bounded memory. Each block is predicted with the
+network's halo (rounded up to its input multiple) as context, which is dropped; in memory the
+task is one block, tiled inside with overlap and blending.
 
 Torch is imported inside the functions (the networks are in `nets/`), so the registry and the
 CLI work without the ``torch`` extra and say how to install it.
@@ -10,17 +16,23 @@ from __future__ import annotations
 import datetime as _dt
 import os
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from stfusion.core.block import Block
 from stfusion.core.errors import FitReport, MissingDependencyError, ResponseWarning, UnknownParameterError
+from stfusion.core.params import DeltaParams
 from stfusion.core.params.deep import DcstfnParams, DeepParams, EdcstfnParams, GanstfmParams, StfdcnnParams
 from stfusion.core.scene import Scene
-from stfusion.core.task import FusionTask
+from stfusion.core.task import FusionTask, Pair
 from stfusion.core.training import DatedStack, simulate_change, stack_from_pairs
 
+
+TRAIN_FINE = 4096
+"""``fit=True`` trains on the central window of at most this many fine pixels a side."""
 
 METHOD_OF = {StfdcnnParams: "stfdcnn", DcstfnParams: "dcstfn", EdcstfnParams: "edcstfn", GanstfmParams: "ganstfm"}
 
@@ -160,8 +172,25 @@ def _choose_refs(task: FusionTask, n: int) -> list[int]:
     return order[:n]
 
 
+def _central(scene: Scene, rows: slice, cols: slice) -> Scene:
+    """``scene`` cut to ``[rows, cols]`` (in memory), with its transform moved to the window."""
+    a, b, c, d, e, f = scene.transform
+    transform = (a, b, c + a * cols.start + b * rows.start, d, e, f + d * cols.start + e * rows.start)
+    return scene.replace(data=np.asarray(scene.data[:, rows, cols]), mask=np.asarray(scene.mask[rows, cols]),
+                         transform=transform)
+
+
+def _training_task(task: FusionTask) -> FusionTask:
+    """The task's central window of at most `TRAIN_FINE` pixels a side, read into memory."""
+    h, w = task.fine_grid.height, task.fine_grid.width
+    rh, rw = min(h, TRAIN_FINE), min(w, TRAIN_FINE)
+    rows, cols = slice((h - rh) // 2, (h - rh) // 2 + rh), slice((w - rw) // 2, (w - rw) // 2 + rw)
+    pairs = [Pair(_central(p.fine, rows, cols), _central(p.coarse, rows, cols)) for p in task.pairs]
+    return FusionTask(pairs, _central(task.target, rows, cols), ratio=task.ratio)
+
+
 def _training_stacks(task: FusionTask, seed: int) -> list[DatedStack]:
-    stack = stack_from_pairs(task.pairs, ratio=task.ratio)
+    stack = stack_from_pairs(_training_task(task).pairs, ratio=task.ratio)
     return [stack if len(task.pairs) >= 2 else simulate_change(stack, seed=seed)]
 
 
@@ -186,28 +215,44 @@ def _verdict(method: str, card: dict, fallback: str) -> str:
     return returned
 
 
-def predict(task: FusionTask, params: DeepParams, *, progress: bool = True) -> Scene:
-    """Registry entry point: predict the task's target with the method of ``params``' type."""
+@dataclass(frozen=True)
+class DeepStats:
+    """What a deep run computes once: the network (None when delta is ``returned``), the chosen
+    reference pairs ``refs``, the block ``halo`` and input ``multiple`` of the network (fine
+    pixels), the device, and delta's time weights (the fallback)."""
+
+    net: Any
+    returned: str
+    refs: list[int]
+    halo: int
+    multiple: int
+    device: Any
+    delta: np.ndarray
+
+
+def stats(task: FusionTask, params: DeepParams, *, progress: bool = True) -> DeepStats:
+    """Load or train (``fit=True``, on the central training window, judged against delta on
+    validation) the network, and choose its reference pairs."""
+    from ..baselines import stats as delta_stats
     from .nets.checkpoint import check_fits, load_checkpoint
     from .nets.fit import device_of
-    from .nets.tiling import predict_tiled
 
     require_torch()
     method = METHOD_OF[type(params)]
     task.require_fine_grid(method)
     grid = task.fine_grid
+    weights = delta_stats(task, DeltaParams())
     if params.checkpoint:
         net, card = load_checkpoint(params.checkpoint, builders(), method)
-        valid = [p.fine.data[:, p.fine.mask] for p in task.pairs]
+        window = _training_task(task)
+        valid = [np.asarray(p.fine.data)[:, p.fine.mask] for p in window.pairs]
         check_fits(card, bands=grid.bands, n_bands=grid.count, ratio=task.ratio,
                    fine_mean=np.mean(np.concatenate(valid, 1), 1) if all(v.size for v in valid) else None,
                    where=f"{method} checkpoint {params.checkpoint}")
     elif params.fit:
         net, card = train_net(method, _training_stacks(task, params.seed), params, progress=progress)
         if _verdict(method, card, params.fallback) == "delta":
-            from ..baselines import delta
-
-            return delta(task)
+            return DeepStats(None, "delta", [], 0, 1, None, weights)
     else:
         raise UnknownParameterError(f"{method} needs trained weights: give checkpoint=CKPT (from `stfusion train "
                                     f"{method}`) or fit=true to train on the given pairs (CLI: --checkpoint or --fit)")
@@ -216,14 +261,36 @@ def predict(task: FusionTask, params: DeepParams, *, progress: bool = True) -> S
         if params.refs not in net.info.refs:
             raise UnknownParameterError(f"{method} takes {' or '.join(map(str, net.info.refs))} references, not refs={params.refs}")
         n = min(params.refs, len(task.pairs))
-    chosen = [task.pairs[i] for i in _choose_refs(task, n)]
-    target = task.target
+    m = net.info.multiple
+    device = device_of(params.device)
+    net.to(device).eval()
+    return DeepStats(net, "network", _choose_refs(task, n), -(-net.info.halo // m) * m, m, device, weights)
 
-    def filled(scene: Scene, fallback: Scene) -> np.ndarray:
-        return np.where(scene.mask, scene.data, np.where(fallback.mask, fallback.data, 0)).astype(np.float32)
 
-    pred = predict_tiled(net, filled(target, target), [filled(p.fine, p.coarse) for p in chosen],
-                         [filled(p.coarse, p.coarse) for p in chosen], tile=params.tile, blend=params.blend,
-                         device=device_of(params.device), progress=progress)
-    mask = target.mask & np.logical_and.reduce([p.fine.mask & p.coarse.mask for p in chosen])
-    return grid.replace(data=np.where(mask, pred, np.nan).astype(np.float32), mask=mask, date=target.date, name="")
+def predict_block(block: Block, stats: DeepStats, params: DeepParams) -> tuple[np.ndarray, np.ndarray]:
+    """The network's prediction over the block (or delta's, when the network lost), NaN where invalid."""
+    from ..baselines import predict_block as delta_block
+    from .nets.tiling import predict_tiled
+
+    if stats.returned == "delta":
+        data, mask = delta_block(block, stats.delta, DeltaParams())
+        return np.where(mask, data, np.nan).astype(np.float32), mask
+
+    def filled(data: np.ndarray, mask: np.ndarray, fallback: np.ndarray, fallback_mask: np.ndarray) -> np.ndarray:
+        return np.where(mask, data, np.where(fallback_mask, fallback, 0)).astype(np.float32)
+
+    i = stats.refs
+    pred = predict_tiled(stats.net, filled(block.target, block.target_mask, block.target, block.target_mask),
+                         [filled(block.fine[k], block.fine_mask[k], block.coarse[k], block.coarse_mask[k]) for k in i],
+                         [filled(block.coarse[k], block.coarse_mask[k], block.coarse[k], block.coarse_mask[k]) for k in i],
+                         tile=params.tile, blend=params.blend, device=stats.device)
+    mask = block.target_mask & np.logical_and.reduce([block.fine_mask[k] & block.coarse_mask[k] for k in i])
+    return np.where(mask, pred, np.nan).astype(np.float32), mask
+
+
+def predict(task: FusionTask, params: DeepParams, *, progress: bool = True) -> Scene:
+    """Registry entry point: predict the task's target with the method of ``params``' type (the
+    whole task as one block)."""
+    st = stats(task, params, progress=progress)
+    data, mask = predict_block(Block.from_task(task), st, params)
+    return task.fine_grid.replace(data=data, mask=mask, date=task.target.date, name="")
