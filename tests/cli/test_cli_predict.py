@@ -168,3 +168,14 @@ def test_guards_warn_in_one_line_about_swapped_files_and_mismatched_dates(scenes
     lines = _warnings(dates)
     assert len(lines) == 2 and "carries two dates (2020-06-01 and 2020-07-01)" in lines[0]
     assert "the target M_20200601.tif has the date of a pair (2020-06-01)" in lines[1]
+
+
+def test_guard_warns_in_one_line_when_the_fine_file_has_the_larger_pixels(scenes, tmp_path):
+    """The pixel-size branch of the swap check: COARSE at 30 m, FINE at 120 m on its own grid."""
+    with rasterio.open(scenes["coarse1"]) as src:
+        write_tif(scenes["coarse1"], src.read()[:, ::4, ::4].copy(), transform=from_origin_like(4))
+    swapped = run("predict", "delta", "--pair", scenes["coarse1"], scenes["fine1"], "--target", scenes["coarse2"],
+                  "--out", tmp_path / "swapped.tif")
+    (line,) = _warnings(swapped)
+    assert ("FINE file M_20200601.tif has larger pixels (120) than the COARSE file L_20200601.tif (30)" in line
+            and "may be swapped" in line), swapped.stderr
