@@ -8,11 +8,12 @@ offset, nodata and mask rules), so a scene read in windows equals the scene read
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 from collections import OrderedDict
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Iterator, Protocol
 
 import numpy as np
 from rasterio.enums import MaskFlags
@@ -26,6 +27,18 @@ from .dates import parse_date
 from .read import _band_indexes, _check_dtype, _check_raw_size, _crs_string, _names, _scaling, open_raster, resolve_path
 
 _CACHE_WINDOWS = 2
+STREAM_GDAL_CACHE = 256 * 2**20
+"""GDAL's block cache during streamed runs, in bytes. Its default (5 % of the RAM) grows with the
+size of the scene written, so a streamed run's peak memory would follow the scene, not the block."""
+
+
+@contextlib.contextmanager
+def bounded_gdal_cache(nbytes: int = STREAM_GDAL_CACHE) -> Iterator[None]:
+    """Cap GDAL's block cache at ``nbytes`` while the block runs (also usable as a decorator)."""
+    import rasterio
+
+    with rasterio.Env(GDAL_CACHEMAX=nbytes):
+        yield
 
 
 class WindowSource(Protocol):

@@ -35,6 +35,7 @@ from ..core.run import check_classes, check_pairs
 from ..core.scene import Scene, check_finite
 from ..core.task import FusionTask, Pair
 from ..core.windows import BlockWindow, block_windows
+from ..io.window import bounded_gdal_cache
 from .journal import RunJournal
 from .runner import fingerprint, output_driver, run_blocks, worker_count, write_blocks
 
@@ -97,6 +98,7 @@ def _windows(grid: Scene, block: int, halo: int, stats: Any) -> list[BlockWindow
     return block_windows((grid.height, grid.width), -(-block // multiple) * multiple, -(-halo // multiple) * multiple)
 
 
+@bounded_gdal_cache()
 def stream_predict(
     method: str,
     pairs: Sequence[tuple[Any, Any]],

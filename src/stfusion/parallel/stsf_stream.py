@@ -28,6 +28,7 @@ from ..core.scene import Scene
 from ..core.stsf_block import StsfSource
 from ..core.task import STSFTask
 from ..core.windows import BlockWindow, block_windows
+from ..io.window import bounded_gdal_cache
 from .journal import RunJournal
 from .runner import fingerprint, output_driver, run_blocks, worker_count, write_blocks
 
@@ -64,6 +65,7 @@ def _compute(source: StsfSource, window: BlockWindow, module: Any, stats: Any, p
     return out, int(valid.sum())
 
 
+@bounded_gdal_cache()
 def stream_stsf(
     method: str,
     hs: str | Path,
