@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import importlib.util
 import re
+import sys
+import types
 from pathlib import Path
 
 import pytest
@@ -31,4 +33,6 @@ def test_doc_examples_run(page: Path, tmp_path: Path, monkeypatch: pytest.Monkey
     monkeypatch.chdir(ROOT)
     monkeypatch.setenv("MPLBACKEND", "Agg")
     monkeypatch.setenv("STFUSION_DOCS_TMP", str(tmp_path))
-    exec(compile("\n".join(blocks), str(page), "exec"), {"__name__": "__docs__"})
+    module = types.ModuleType("__docs__")  # a real module, as a script's __main__ is (dataclasses look it up)
+    monkeypatch.setitem(sys.modules, "__docs__", module)
+    exec(compile("\n".join(blocks), str(page), "exec"), module.__dict__)
