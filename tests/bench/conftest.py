@@ -1,21 +1,12 @@
-"""A small bench shared by the bench tests: one tiny synthetic scenario and three quick methods."""
+"""The small bench shared by the bench tests (`small_bench.small_run`), run once per session."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-from stfusion.bench.benchmark import BenchResult, run_bench
-from stfusion.bench.runner import Selection
+from stfusion.bench.benchmark import BenchResult
 
-METHODS = ("nochange", "delta", "starfm")
-SIZE = 32
-
-
-def small_run(out: Path, **kw) -> BenchResult:
-    kw.setdefault("selection", Selection(methods=METHODS))
-    return run_bench(out, ["synthetic_abrupt"], synthetic_size=SIZE, progress=False, **kw)
+from small_bench import small_run
 
 
 @pytest.fixture(scope="session")

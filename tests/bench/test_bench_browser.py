@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from conftest import METHODS
+from small_bench import METHODS
 from test_bench_report import parse
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

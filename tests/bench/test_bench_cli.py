@@ -15,7 +15,7 @@ from stfusion.cli.main import cli
 from stfusion.data import make_series
 from stfusion.io import write_scene
 
-from conftest import METHODS, SIZE
+from small_bench import METHODS, SIZE
 
 
 def run(*args: object):

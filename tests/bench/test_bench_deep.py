@@ -7,7 +7,7 @@ import pytest
 
 pytest.importorskip("torch")
 
-from conftest import small_run  # noqa: E402
+from small_bench import small_run  # noqa: E402
 
 from stfusion.bench.datasets import load_bench_case  # noqa: E402
 from stfusion.bench.runner import Selection  # noqa: E402

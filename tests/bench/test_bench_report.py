@@ -8,7 +8,7 @@ from html.parser import HTMLParser
 
 from stfusion.bench.report import FIGURES
 
-from conftest import METHODS
+from small_bench import METHODS
 
 
 class Tables(HTMLParser):

@@ -17,7 +17,7 @@ from stfusion.core.registry import list_methods
 from stfusion.core.run import predict
 from stfusion.metrics import METRICS, evaluate
 
-from conftest import METHODS, SIZE, small_run
+from small_bench import METHODS, SIZE, small_run
 
 
 def test_default_selection_is_every_method_without_training():

@@ -20,6 +20,7 @@ from .atomic import staging_dir, write_text
 from .cache import CACHE_DIR
 from .datasets import DEFAULT_DATASETS, REAL_STF, REAL_STSF, real_data_available
 from .measure import versions
+from .quicklook import page_names
 from .report import Section, markdown, page
 from .results import write_results
 from .runner import DatasetRuns, Selection, iter_bench
@@ -60,9 +61,9 @@ def _figures(runs: DatasetRuns) -> dict[str, bytes]:
     if not preds:
         return {}
     title = case.name
-    figs = {
-        "quicklook": rf.quicklooks(case.truth, preds, title),
-        "errors": rf.error_maps(case.truth, preds, title),
+    pages = rf.quicklooks(case.task, case.truth, records, preds, title)
+    figs: dict[str, bytes | None] = {
+        **dict(zip(page_names("quicklook", len(pages)), pages)),
         "scatter": rf.density_scatter(case.truth, preds, title),
         "apa": rf.apa_figure(records, title),
         "bands": rf.band_charts(records, title),

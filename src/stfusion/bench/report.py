@@ -19,8 +19,7 @@ TABLE_METRICS = (("rmse", "RMSE", 4), ("mae", "MAE", 4), ("bias", "bias", 4), ("
                  ("psnr", "PSNR", 2), ("ssim", "SSIM", 4), ("uiqi", "UIQI", 4), ("sam", "SAM (deg)", 3),
                  ("rase", "RASE", 2), ("ergas", "ERGAS", 3), ("q2n", "Q2n", 4), ("edge", "EDGE", 3),
                  ("lbp", "LBP", 3))
-FIGURES = (("quicklook", "Colour composites of the truth and every prediction"),
-           ("errors", "Absolute error maps (shared colour scale)"),
+FIGURES = (("quicklook", "Every prediction and its absolute error, best RMSE first (one error scale)"),
            ("scatter", "Truth against prediction, per band"),
            ("apa", "APA polar diagram (Zhu et al. 2022)"),
            ("bands", "Per-band RMSE, SSIM and bias"),
@@ -37,6 +36,14 @@ class Section:
     records: list[dict[str, Any]]
     figures: dict[str, bytes]
     skipped: list[str]
+
+
+def figure_pages(figures: dict[str, Any], key: str, title: str) -> list[tuple[str, str]]:
+    """(figure name, title) of figure ``key`` and of its pages ``key-1``, ``key-2``, ... in ``figures``."""
+    pages = [k for k in figures if k.startswith(f"{key}-") and k[len(key) + 1:].isdigit()]
+    if key in figures:
+        return [(key, title)]
+    return [(k, f"{title} (page {i} of {len(pages)})") for i, k in enumerate(pages, start=1)]
 
 
 def ranked(records: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -129,8 +136,8 @@ def markdown(sections: Sequence[Section], meta: dict[str, Any], figure_paths: di
         out += [f"- failed: {f}" for f in failures(s)] + [f"- not run: {n}" for n in s.skipped]
         out += [""] if failures(s) or s.skipped else []
         for key, title in FIGURES:
-            if (s.name, key) in figure_paths:
-                out += [f"![{title}]({figure_paths[(s.name, key)]})", ""]
+            for name, heading in figure_pages(s.figures, key, title):
+                out += [f"![{heading}]({figure_paths[(s.name, name)]})", ""]
     return "\n".join(out).rstrip() + "\n"
 
 
@@ -200,9 +207,9 @@ def page(sections: Sequence[Section], meta: dict[str, Any], overall: bytes | Non
         if notes:
             body.append('<ul class="notes">' + "".join(f"<li>{e(n)}</li>" for n in notes) + "</ul>")
         for key, title in FIGURES:
-            if key in s.figures:
-                body.append(f"<figure>{_img(s.figures[key], f'{s.name}: {title}')}"
-                            f"<figcaption>{e(title)}</figcaption></figure>")
+            for name, heading in figure_pages(s.figures, key, title):
+                body.append(f"<figure>{_img(s.figures[name], f'{s.name}: {heading}')}"
+                            f"<figcaption>{e(heading)}</figcaption></figure>")
         body.append("</section>")
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             "<title>stfusion benchmark</title>"

@@ -1,6 +1,6 @@
 """The report's figures, each returned as PNG bytes (matplotlib, Agg backend).
 
-Per data set: true-colour quick-looks, absolute-error maps on one shared colour scale,
+Per data set: the quick-look pages (colour composites and absolute-error maps, best RMSE first),
 truth-versus-prediction density scatter plots per band, the APA polar diagram, per-band bar
 charts and the time/accuracy trade-off; across sets: RMSE relative to the delta baseline
 against wall time.
@@ -9,7 +9,6 @@ against wall time.
 from __future__ import annotations
 
 import io
-import math
 import tempfile
 from pathlib import Path
 from typing import Any, Mapping, Sequence
@@ -18,12 +17,12 @@ import numpy as np
 
 from ..core.scene import Scene
 from ..metrics import apa_diagram
+from .quicklook import QuickRow, Task, header_panels, quicklook_pages, run_label
 
 MAX_SCATTER_BANDS = 6
 """Scatter plots show at most this many bands, spread over the spectrum (hyperspectral sets)."""
 MAX_BAR_BANDS = 12
 """With more bands than this, per-band charts are lines over the band index instead of bars."""
-RGB_NM = (640.0, 550.0, 470.0)
 DPI = 80
 
 
@@ -36,16 +35,14 @@ def _pyplot() -> Any:
     return plt
 
 
-def _png(fig: Any, palette: bool = True) -> bytes:
-    """The figure as PNG bytes; ``palette`` stores it with 256 colours (charts and colour-mapped
-    maps look the same and are about half the size; true-colour quick-looks keep every colour)."""
+def _png(fig: Any) -> bytes:
+    """The figure as PNG bytes with 256 colours (charts and colour-mapped maps look the same and
+    are about half the size)."""
     from PIL import Image
 
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=DPI, bbox_inches="tight")
     _pyplot().close(fig)
-    if not palette:
-        return buf.getvalue()
     buf.seek(0)
     small = io.BytesIO()
     Image.open(buf).convert("RGB").quantize(256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE).save(
@@ -53,87 +50,12 @@ def _png(fig: Any, palette: bool = True) -> bytes:
     return small.getvalue()
 
 
-def rgb_index(scene: Scene) -> list[int]:
-    """Band indexes shown as red, green, blue: named bands, the nearest wavelengths, NIR/red/green
-    false colour without a blue band, or else bands 3, 2, 1."""
-    names = list(scene.bands or ())
-    if all(n in names for n in ("red", "green", "blue")):
-        return [names.index(n) for n in ("red", "green", "blue")]
-    try:
-        wl = np.array([float(n) for n in names])
-    except ValueError:
-        wl = np.array([])
-    if wl.size == scene.count and wl.size >= 3:
-        return [int(np.argmin(np.abs(wl - nm))) for nm in RGB_NM]
-    if all(n in names for n in ("nir", "red", "green")):  # no blue band: the usual false colour
-        return [names.index(n) for n in ("nir", "red", "green")]
-    n = scene.count
-    return [min(2, n - 1), min(1, n - 1), 0]
-
-
-def _stretch(truth: Scene) -> tuple[np.ndarray, np.ndarray, list[int]]:
-    idx = rgb_index(truth)
-    valid = np.asarray(truth.data)[idx][:, np.asarray(truth.mask)]
-    return np.percentile(valid, 2, axis=1), np.percentile(valid, 98, axis=1), idx
-
-
-def _rgb(scene: Scene, lo: np.ndarray, hi: np.ndarray, idx: list[int]) -> np.ndarray:
-    rgb = np.moveaxis(np.asarray(scene.data)[idx], 0, -1).astype(np.float64)
-    rgb = np.clip((rgb - lo) / np.maximum(hi - lo, 1e-9), 0, 1)
-    rgb[~np.asarray(scene.mask)] = 1.0
-    return rgb
-
-
-def _grid(n: int, cols: int = 5) -> tuple[int, int]:
-    c = min(n, cols)
-    return math.ceil(n / c), c
-
-
-def _panels(plt: Any, n: int, size: float = 2.4) -> tuple[Any, list[Any]]:
-    rows, cols = _grid(n)
-    fig, axes = plt.subplots(rows, cols, figsize=(size * cols, size * rows + 0.4), squeeze=False)
-    flat = list(axes.ravel())
-    for ax in flat:
-        ax.set_xticks([])
-        ax.set_yticks([])
-    for ax in flat[n:]:
-        ax.axis("off")
-    return fig, flat
-
-
-def quicklooks(truth: Scene, predictions: Mapping[str, Scene], title: str) -> bytes:
-    """The truth and every prediction in true colour, stretched alike (2-98 % of the truth)."""
-    plt = _pyplot()
-    lo, hi, idx = _stretch(truth)
-    fig, axes = _panels(plt, len(predictions) + 1)
-    for ax, (name, scene) in zip(axes, [("truth", truth), *predictions.items()]):
-        ax.imshow(_rgb(scene, lo, hi, idx), interpolation="nearest")
-        ax.set_title(name, fontsize=9)
-    names = list(truth.bands or ())
-    shown = ", ".join(str(names[i]) if names else f"b{i + 1}" for i in idx)
-    fig.suptitle(f"{title}: colour composite (R, G, B = {shown}), stretched alike", fontsize=10)
-    return _png(fig, palette=False)
-
-
-def error_maps(truth: Scene, predictions: Mapping[str, Scene], title: str) -> bytes:
-    """Mean absolute error over bands of every prediction, on one colour scale (0 to the 99th percentile)."""
-    plt = _pyplot()
-    t = np.asarray(truth.data, np.float64)
-    errors = {}
-    for name, p in predictions.items():
-        valid = np.asarray(p.mask) & np.asarray(truth.mask)
-        errors[name] = np.where(valid, np.abs(np.asarray(p.data, np.float64) - t).mean(axis=0), np.nan)
-    finite = [e[np.isfinite(e)] for e in errors.values()]
-    vmax = max([float(np.percentile(e, 99)) for e in finite if e.size] + [1e-6])
-    fig, axes = _panels(plt, len(errors))
-    image = None
-    for ax, (name, err) in zip(axes, errors.items()):
-        image = ax.imshow(err, cmap="magma", vmin=0, vmax=vmax, interpolation="nearest")
-        ax.set_title(name, fontsize=9)
-    if image is not None:
-        fig.colorbar(image, ax=axes, shrink=0.7, label="mean |prediction - truth| over bands")
-    fig.suptitle(f"{title}: absolute error, shared scale 0-{vmax:.3g} (white: no prediction)", fontsize=10)
-    return _png(fig)
+def quicklooks(task: Task, truth: Scene, records: Sequence[dict[str, Any]], predictions: Mapping[str, Scene],
+               title: str) -> list[bytes]:
+    """The quick-look pages (`stfusion.bench.quicklook`) of every successful run with a prediction."""
+    rows = [QuickRow(run_label(r["method"], r["pairs"]), predictions[r["method"]], r["values"]["rmse"])
+            for r in records if r["status"] == "ok" and r["method"] in predictions]
+    return quicklook_pages(truth, header_panels(task, truth), rows, title=title)
 
 
 def scatter_bands(truth: Scene) -> list[int]:
