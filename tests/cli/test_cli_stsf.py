@@ -57,7 +57,7 @@ def test_dcstsf_fit_train_and_checkpoint(files):
     r = _run("stsf", "dcstsf", "--fit", "--hs", p["hs"], "--ms", p["ms"], "--ms-target", p["ms2"], "--out", out, *TINY)
     assert r.exit_code == 0, r.output
     assert read_scene(out).shape == read_scene(p["t2"]).shape
-    verdict = [line for line in r.output.splitlines() if line.startswith("stfusion: dcstsf")]
+    verdict = [line for line in r.output.splitlines() if line.startswith("stfusion: ") and "dcstsf" in line]
     assert len(verdict) == 1 and "cascade RMSE" in verdict[0] and "returning" in verdict[0], r.output
     t1 = d / "fit_t1.tif"
     r = _run("stsf", "dcstsf", "--fit", "--hs", p["hs"], "--ms", p["ms"], "--out", t1, "--ratio", 3, *TINY)

@@ -139,15 +139,37 @@ def test_fit_reports_the_competition_and_falls_back_when_the_network_loses():
     with pytest.warns(ResponseWarning, match="returning the network estimate"):
         kept = predict_stsf("dcstsf", sim.task_t1, fit=True, fallback="none", **paper)
     assert not np.allclose(kept.data, out.data, equal_nan=True)
-    with pytest.warns(FitReport, match="returning the network's estimate"):
-        predict_stsf("dcstsf", sim.task, fit=True, **TINY)
+    with pytest.warns(FitReport, match="returning the network's estimate"):  # GSA start: at least its start
+        predict_stsf("dcstsf", sim.task, fit=True, **{**TINY, "start": "gsa"})
     with pytest.raises(UnknownParameterError, match="start 'cubic' is unknown"):
         predict_stsf("dcstsf", sim.task, fit=True, start="cubic")
 
 
-def test_auto_start_keeps_the_start_better_on_validation():
+def test_auto_start_averages_the_networks_of_both_starts(tmp_path):
+    from stfusion.methods.deep.nets.checkpoint import load_checkpoint, save_checkpoint
+    from stfusion.methods.deep.nets.dcstsf import DcstsfEnsemble, dcstsf
+
     sim = tiny_stsf()
-    _, card = train_dcstsf(sim.task, DcstsfParams(**TINY), progress=False)
-    assert set(card["starts"]) == {"gsa", "bicubic"}
-    assert card["start"] == min(card["starts"], key=lambda k: card["starts"][k]["rmse"])
+    net, card = train_dcstsf(sim.task, DcstsfParams(**TINY), progress=False)
+    assert isinstance(net, DcstsfEnsemble) and net.starts == ["gsa", "bicubic"] and card["start"] == "auto"
+    assert set(card["starts"]) == {"gsa", "bicubic"} and card["competition"]["network"]["rmse"] > 0
+    x = prepare(sim.task, None)
+    hs, ms = torch.tensor(x.hs[None], dtype=torch.float32), torch.tensor(x.ms[None], dtype=torch.float32)
+    z0 = ms.new_full((1, x.hs.shape[0], *x.ms.shape[1:]), 0.2)
+    with torch.no_grad():
+        _, z2 = net(hs, ms, ms + 0.01, z0)
+        members = [m(hs, ms, ms + 0.01, z0 if s == "gsa" else None)[1] for m, s in zip(net.members, net.starts)]
+        torch.testing.assert_close(z2, (members[0] + members[1]) / 2)
+        save_checkpoint(net, card, tmp_path / "ens.pt")
+        loaded, _ = load_checkpoint(tmp_path / "ens.pt", {"dcstsf": dcstsf}, "dcstsf")
+        torch.testing.assert_close(loaded(hs, ms, ms + 0.01, z0)[1], z2)
+
+
+def test_auto_start_keeps_one_network_when_the_other_start_is_clearly_worse(monkeypatch):
+    from stfusion.methods.deep import stsf_run
+    from stfusion.methods.deep.nets.dcstsf import Dcstsf
+
+    monkeypatch.setattr(stsf_run, "CLEAR_MARGIN", -1.0)  # any difference counts as clear
+    net, card = train_dcstsf(tiny_stsf().task, DcstsfParams(**TINY), progress=False)
+    assert isinstance(net, Dcstsf) and card["start"] == min(card["starts"], key=lambda k: card["starts"][k]["rmse"])
     assert card["competition"]["network"] == card["starts"][card["start"]]

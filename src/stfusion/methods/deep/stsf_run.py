@@ -58,9 +58,9 @@ def _scores(z: Any, truth: Any) -> dict[str, float]:
 
 
 def _fit_start(x: Inputs, data: Any, params: DcstsfParams, start: str, *, progress: bool,
-               log: str | os.PathLike[str] | None) -> tuple[Any, Any, dict[str, float], dict[str, float]]:
-    """Train from one SSJE ``start``: the network, its `FitResult`, and its and the classical
-    estimate's validation scores (`_scores`) on the held-out rows."""
+               log: str | os.PathLike[str] | None) -> tuple[Any, Any, Any, Any, Any]:
+    """Train from one SSJE ``start``: the network, its `FitResult`, and its validation estimate,
+    the classical estimate and the truth on the held-out rows (tensors, for `_scores`)."""
     import dataclasses
     from pathlib import Path
 
@@ -96,8 +96,12 @@ def _fit_start(x: Inputs, data: Any, params: DcstsfParams, start: str, *, progre
                         steps=params.steps, log=Path(log) if log else None, progress=progress,
                         desc=f"dcstsf training (start {start})", validate_first=True,
                         validation_kind="held-out rows of the reduced pair, simulated second dates")
-    return net, result, _scores(estimate(), truth), _scores(classical, truth)
+    return net, result, estimate(), classical, truth
 
+
+CLEAR_MARGIN = 0.1
+"""``start=auto`` averages both starts unless one's validation RMSE is more than this fraction
+above the other's: smaller differences are within the noise of a few held-out rows."""
 
 TIE = 1e-6
 """Relative RMSE difference below float32 resolution: a tie, which the network keeps (it then
@@ -108,10 +112,12 @@ def train_dcstsf(task: STSFTask, params: DcstsfParams, *, progress: bool = True,
                  log: str | os.PathLike[str] | None = None) -> tuple[Any, dict]:
     """A DC-STSF network trained on ``task`` at reduced scale (`nets.stsf_wald`), and its card.
 
-    ``start="auto"`` trains from both SSJE starts and keeps the one better on validation (the
-    card's ``start`` and ``starts``). The card's ``competition`` holds the network's and the
-    classical estimate's validation scores on the held-out rows (GSA for a task without
-    ``ms_target``, the cascade with one) and the winner.
+    ``start="auto"`` trains from both SSJE starts and averages the two networks (`DcstsfEnsemble`;
+    the card's ``start`` is then "auto"): the held-out rows are too few to rank starts whose
+    validation RMSEs are within `CLEAR_MARGIN` of each other. A start clearly worse than that is
+    dropped, and the card names the start kept. The card's ``starts`` holds each start's validation scores,
+    ``competition`` the returned estimate's and the classical estimate's on the held-out rows
+    (GSA for a task without ``ms_target``, the cascade with one), and the winner.
     """
     _check(params)
     source = StsfSource.from_task(task)
@@ -130,10 +136,22 @@ def _train(task: STSFTask, x: Inputs, params: DcstsfParams, *, progress: bool,
     from .nets.stsf_wald import WaldSet
 
     data = WaldSet.from_inputs(x, x.srf)
+    from .nets.dcstsf import DcstsfEnsemble
+
     starts = ("gsa", "bicubic") if params.start == "auto" else (params.start,)
     fits = {start: _fit_start(x, data, params, start, progress=progress, log=log) for start in starts}
-    start = min(fits, key=lambda k: fits[k][2]["rmse"])
-    net, result, mine, theirs = fits[start]
+    classical, truth = fits[starts[0]][3], fits[starts[0]][4]
+    scores = {k: _scores(v[2], truth) for k, v in fits.items()}
+    best = min(starts, key=lambda k: scores[k]["rmse"])
+    if len(starts) > 1 and all(scores[k]["rmse"] <= scores[best]["rmse"] * (1 + CLEAR_MARGIN) for k in starts):
+        start = "auto"
+        net = DcstsfEnsemble([fits[k][0] for k in starts], list(starts))
+        mine = _scores(sum(fits[k][2] for k in starts) / len(starts), truth)
+    else:
+        start = best
+        net, mine = fits[best][0], scores[best]
+    result = fits[best][1]
+    theirs = _scores(classical, truth)
     rival = "cascade" if x.ms_target is not None else "gsa"
     competition = {"network": mine, rival: theirs, "rival": rival,
                    "winner": "network" if mine["rmse"] <= theirs["rmse"] * (1 + TIE) else rival,
@@ -149,7 +167,7 @@ def _train(task: STSFTask, x: Inputs, params: DcstsfParams, *, progress: bool,
                        "psf": {"fwhm": x.psf.fwhm, "dy": x.psf.dy, "dx": x.psf.dx}},
         "params": {k: v for k, v in vars(params).items() if k not in ("checkpoint", "fit")},
         "validation": result.card(), "competition": competition, "start": start,
-        "starts": {k: v[2] for k, v in fits.items()}, "version": __version__,
+        "starts": scores, "version": __version__,
     }
     return net, card
 
@@ -239,7 +257,7 @@ def stats(source: StsfSource, params: DcstsfParams, *, progress: bool = True) ->
                                     "or fit=true to train on the given images (CLI: --checkpoint or --fit)")
     start = card.get("start", "bicubic")  # the start it was trained from (older checkpoints: the paper's)
     kernels = psf.kernels(source.ratio)
-    need_gsa = returned != "network" or start == "gsa"
+    need_gsa = returned != "network" or start in ("gsa", "auto")
     classical = StsfStats(psf, response, kernels, context(kernels, source.ratio),
                           gsa_stats(source, kernels, "ms") if need_gsa else None)
     device = device_of(params.device)
@@ -267,7 +285,7 @@ def predict_block(block: StsfBlock, stats: DcstsfStats, params: DcstsfParams) ->
         rows, cols = _net_window(block)
         fr, fc = block.fine(rows, cols)
         hr, hc = block.local(rows, cols)
-        z0 = gsa_block(block, st.gsa, kernels, "ms", rows, cols) if stats.start == "gsa" and st.gsa else None
+        z0 = gsa_block(block, st.gsa, kernels, "ms", rows, cols) if st.gsa is not None else None
 
         def t(a: np.ndarray | None) -> Any:
             return None if a is None else torch.from_numpy(np.ascontiguousarray(a[None], np.float32)).to(stats.device)

@@ -234,6 +234,29 @@ def spectral_angle(x: Tensor, y: Tensor, eps: float = 1e-8) -> Tensor:
     return torch.acos(cos.clamp(-1 + 1e-6, 1 - 1e-6)).mean()
 
 
-def dcstsf(hs_bands: int, ms_bands: int, ratio: int, psf_size: int, **options: object) -> Dcstsf:
-    """DC-STSF for ``hs_bands`` HS and ``ms_bands`` MS bands at integer ``ratio``; ``options`` as `Dcstsf`."""
+class DcstsfEnsemble(nn.Module):
+    """The mean of DC-STSF networks trained from different SSJE ``starts`` ("gsa": the member
+    starts from ``z0``; "bicubic": from the upsampled HS image). Inference only: each member is
+    trained on its own; ``name`` and ``config`` let a checkpoint rebuild it with `dcstsf`."""
+
+    name = "dcstsf"
+
+    def __init__(self, members: list[Dcstsf], starts: list[str]) -> None:
+        super().__init__()
+        self.members, self.starts = nn.ModuleList(members), list(starts)
+        self.config = {**members[0].config, "starts": self.starts}
+
+    def forward(self, hs: Tensor, ms1: Tensor, ms2: Tensor | None = None,
+                z0: Tensor | None = None) -> tuple[Tensor, Tensor | None]:
+        outs = [m(hs, ms1, ms2, z0 if s == "gsa" else None) for m, s in zip(self.members, self.starts)]
+        z1 = torch.stack([o[0] for o in outs]).mean(0)
+        return z1, None if ms2 is None else torch.stack([o[1] for o in outs]).mean(0)
+
+
+def dcstsf(hs_bands: int, ms_bands: int, ratio: int, psf_size: int, *, starts: list[str] | None = None,
+           **options: object) -> Dcstsf | DcstsfEnsemble:
+    """DC-STSF for ``hs_bands`` HS and ``ms_bands`` MS bands at integer ``ratio``; ``options`` as
+    `Dcstsf`. With ``starts``, the (untrained) ensemble of one network per start."""
+    if starts:
+        return DcstsfEnsemble([Dcstsf(hs_bands, ms_bands, ratio, psf_size, **options) for _ in starts], starts)
     return Dcstsf(hs_bands, ms_bands, ratio, psf_size, **options)
