@@ -36,7 +36,7 @@ def main() -> None:
         t1 = name.endswith("_t1")
         task, truth = (sim.task_t1, sim.t1) if t1 else (sim.task, sim.t2)
 
-        def score(scene):
+        def score(scene, truth=truth):
             r = evaluate(truth, scene, ratio=1 / 3, data_range=1.0, metrics=("rmse", "sam"))
             return f"{r.values['rmse']:9.5f}{r.values['sam']:8.3f}"
 
