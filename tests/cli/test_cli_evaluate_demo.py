@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import json
+import sys
+from pathlib import Path
 
 import numpy as np
 import rasterio
@@ -14,6 +16,9 @@ from stfusion.io import read_scene
 from stfusion.metrics import evaluate
 
 from cli_rasters import write_tif
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+from tiny_demo import TINY  # noqa: E402
 
 
 def run(*args: object):
@@ -68,18 +73,29 @@ def test_complex_raster_is_refused(scenes, tmp_path):
     assert result.exit_code == 2 and "not real numbers" in result.stderr and not out.exists()
 
 
-def test_demo_writes_metrics_quicklook_and_summary(tmp_path):
+def test_demo_writes_metrics_quicklooks_and_summary(tmp_path, monkeypatch):
+    """The command on the tiny scenes of tests/bench (the full demo is timed in docs/bench.md), without the
+    networks' fits, which tests/bench/test_demo.py covers."""
+    import stfusion.bench.demo as demo
+
+    monkeypatch.setattr(demo, "DemoSettings", lambda: TINY)
+    monkeypatch.setattr(demo, "_torch_missing", lambda: True)
     out = tmp_path / "demo"
     result = run("demo", "--out", out)
     assert result.exit_code == 0, result.output
     rows = list(csv.DictReader((out / "metrics.csv").open()))
-    methods = {(r["method"], r["pairs"]) for r in rows}
-    assert {("nochange", "1"), ("delta", "1"), ("starfm", "1"), ("estarfm", "2")} <= methods
-    rmse = {(r["method"], r["pairs"]): float(r["rmse"]) for r in rows}
-    assert rmse[("starfm", "1")] < rmse[("nochange", "1")]
-    assert max(rmse.values()) < 2 * rmse[("nochange", "1")], rmse  # no method is broken on the demo scene
-    assert (out / "quicklook.png").read_bytes()[:4] == b"\x89PNG"
-    assert "estarfm" in (out / "summary.md").read_text()
+    methods = {(r["task"], r["method"], r["pairs"]) for r in rows}
+    assert {("stf", "nochange", "1"), ("stf", "delta", "1"), ("stf", "starfm", "1"), ("stf", "estarfm", "2"),
+            ("stsf", "cascade", "")} <= methods
+    classical = {(r["method"], r["pairs"]): float(r["rmse"]) for r in rows if r["task"] == "stf" and r["training"] == "-"}
+    assert classical[("starfm", "1")] < classical[("nochange", "1")]
+    assert max(classical.values()) < 2 * classical[("nochange", "1")], classical  # no method is broken on the scene
+    pages = sorted(p.name for p in out.glob("quicklook*.png"))
+    assert "quicklook-stsf.png" in pages and all((out / p).read_bytes()[:4] == b"\x89PNG" for p in pages)
+    assert f"{out}/quicklook-1.png" in result.stdout and f"{out}/summary.md" in result.stdout
+    assert "stfusion: Deep networks and DC-STSF skipped: PyTorch is not installed" in result.stderr
+    summary = (out / "summary.md").read_text()
+    assert "estarfm" in summary and "stfusion stsf" in summary
     assert len(list((out / "predictions").glob("*.tif"))) == len(rows)
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".demo")]
     assert oct((out / "metrics.csv").stat().st_mode & 0o777) == oct(0o666 & ~_umask())

@@ -88,9 +88,14 @@ class BenchCase:
         return len(self.task.pairs) if isinstance(self.task, FusionTask) else 0
 
 
+def synthetic_ratio(size: int) -> int:
+    """The coarse/fine ratio of a synthetic scene of ``size`` fine pixels per side: 16 from 128 pixels, else 8."""
+    return 16 if size >= 128 else 8
+
+
 def _synthetic(name: str, *, seed: int, size: int) -> BenchCase:
     description, options = SCENARIOS[name]
-    ratio = 16 if size >= 128 else 8
+    ratio = synthetic_ratio(size)
     options = dict(options)
     if options.get("misregistration") == "quarter":
         options["misregistration"] = (ratio / 4, -ratio / 4)

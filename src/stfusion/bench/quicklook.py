@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import io
 import math
-import textwrap
 from dataclasses import dataclass
 from typing import Any, Sequence, Union
 
@@ -161,14 +160,31 @@ def _image_axes(fig: Any, box: tuple[float, float, float, float], size: tuple[fl
     return ax
 
 
-def _chars(width_in: float, pt: float) -> int:
-    """How many characters fit ``width_in`` inches at ``pt`` points (a bold character is at most about 0.65 em)."""
-    return max(16, int(width_in * 72 / (0.65 * pt)))
+def _width_in(text: str, pt: float, bold: bool) -> float:
+    """Width of ``text`` in inches at ``pt`` points (matplotlib's own font metrics)."""
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.textpath import TextToPath
+
+    prop = FontProperties(size=pt, weight="bold" if bold else "normal")
+    return TextToPath().get_text_width_height_descent(text, prop, ismath=False)[0] / 72
 
 
-def _lines(text: str, width_in: float, pt: float) -> list[str]:
-    """``text`` wrapped to fit ``width_in`` inches at ``pt`` points."""
-    return textwrap.wrap(text, _chars(width_in, pt)) or [""]
+def _lines(text: str, width_in: float, pt: float, bold: bool = False) -> list[str]:
+    """``text`` wrapped at spaces into lines no wider than ``width_in`` inches at ``pt`` points."""
+    lines: list[str] = []
+    for word in text.split():
+        if lines and _width_in(f"{lines[-1]} {word}", pt, bold) <= width_in:
+            lines[-1] = f"{lines[-1]} {word}"
+        else:
+            lines.append(word)
+    return lines or [""]
+
+
+def _fit(text: str, tail: str, width_in: float, pt: float) -> str:
+    """``text`` + ``tail`` in bold on one line of ``width_in`` inches, ``text`` cut short ("...") if need be."""
+    while len(text) > 1 and _width_in(text + tail, pt, True) > width_in:
+        text = text[:-4].rstrip() + "..."
+    return text + tail
 
 
 def _text(fig: Any, size: tuple[float, float], top: float, lines: list[str], pt: float, bold: bool = False) -> float:
@@ -199,7 +215,8 @@ def quicklook_pages(truth: Scene, header: Sequence[tuple[str, Scene]], rows: Seq
                       text_w, TEXT_PT)
     out = []
     for number, span in enumerate(pages, start=1):
-        heading = _lines(title if len(pages) == 1 else f"{title} (page {number} of {len(pages)})", text_w, TITLE_PT)
+        heading = _lines(title if len(pages) == 1 else f"{title} (page {number} of {len(pages)})", text_w, TITLE_PT,
+                         bold=True)
         top = _MARGIN + (len(heading) * TITLE_PT + len(subtitle) * TEXT_PT) * _LINE / 72 + _MARGIN
         size = (width, top + head_h + len(span) * row_h - _ROW_GAP + _BOTTOM)
         fig = plt.figure(figsize=size, dpi=DPI)
@@ -210,10 +227,8 @@ def quicklook_pages(truth: Scene, header: Sequence[tuple[str, Scene]], rows: Seq
         image = None
         for k, i in enumerate(span):
             y = top + head_h + k * row_h
-            rmse = f": RMSE {ordered[i].rmse:.4f}"
-            label, room = f"{i + 1}. {ordered[i].label}", _chars(label_w, LABEL_PT) - len(rmse)
-            _text(fig, size, y, [(label if len(label) <= room else label[:room - 3] + "...") + rmse], LABEL_PT,
-                  bold=True)
+            label = _fit(f"{i + 1}. {ordered[i].label}", f": RMSE {ordered[i].rmse:.4f}", label_w, LABEL_PT)
+            _text(fig, size, y, [label], LABEL_PT, bold=True)
             y += _ROW_LABEL + _PANEL_TITLE
             _image_axes(fig, (_LEFT, y, pw, ph), size, "prediction").imshow(
                 true_colour(ordered[i].prediction, lo, hi, idx), interpolation="nearest")

@@ -103,13 +103,16 @@ def evaluate(truth: Path, pred: Path, ratio: float, data_range: float, json_out:
 
 @click.command()
 @click.option("--out", type=click.Path(path_type=Path), default=Path("stfusion-demo"), show_default=True,
-              help="Folder for metrics.csv, quicklook.png, summary.md and the predictions.")
+              help="Folder for metrics.csv, the quicklook*.png pages, summary.md and the predictions.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the synthetic scene.")
 @click.option("--overwrite", is_flag=True, help="Replace the files of an existing output folder.")
 def demo(out: Path, seed: int, overwrite: bool) -> None:
-    """Fuse a built-in synthetic scene with every method that needs no training, and score them."""
+    """Run every family (STF, deep STF and STSF with PyTorch) on built-in synthetic scenes, and score them."""
     from ..bench.demo import run_demo
 
     result = run_demo(out, seed=seed, overwrite=overwrite)
     click.echo(result.table)
-    click.echo(f"wrote {out}/metrics.csv, {out}/quicklook.png, {out}/summary.md")
+    for note in result.notes:
+        click.echo(f"stfusion: {note}", err=True)
+    written = [f for f in result.files if not f.startswith("predictions/")]
+    click.echo(f"wrote {', '.join(f'{out}/{f}' for f in written)} and {out}/predictions/")
