@@ -87,7 +87,8 @@ def test_stale_pages_of_an_earlier_demo_are_removed(tmp_path, monkeypatch):
     (out / "notes.txt").write_text("mine")
     result = run_demo(out, settings=TINY, overwrite=True)
     assert not (out / "quicklook.png").exists() and (out / "notes.txt").read_text() == "mine"
-    assert sorted(p.name for p in out.glob("quicklook*.png")) == sorted(f for f in result.files if f.startswith("quicklook"))
+    written = sorted(f for f in result.files if f.startswith("quicklook"))
+    assert sorted(p.name for p in out.glob("quicklook*.png")) == written
 
 
 def test_the_hyperspectral_scene_is_a_smooth_vnir_cube():

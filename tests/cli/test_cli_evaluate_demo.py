@@ -87,7 +87,8 @@ def test_demo_writes_metrics_quicklooks_and_summary(tmp_path, monkeypatch):
     methods = {(r["task"], r["method"], r["pairs"]) for r in rows}
     assert {("stf", "nochange", "1"), ("stf", "delta", "1"), ("stf", "starfm", "1"), ("stf", "estarfm", "2"),
             ("stsf", "cascade", "")} <= methods
-    classical = {(r["method"], r["pairs"]): float(r["rmse"]) for r in rows if r["task"] == "stf" and r["training"] == "-"}
+    classical = {(r["method"], r["pairs"]): float(r["rmse"]) for r in rows
+                 if r["task"] == "stf" and r["training"] == "-"}
     assert classical[("starfm", "1")] < classical[("nochange", "1")]
     assert max(classical.values()) < 2 * classical[("nochange", "1")], classical  # no method is broken on the scene
     pages = sorted(p.name for p in out.glob("quicklook*.png"))

@@ -100,7 +100,8 @@ def _plan(settings: DemoSettings, torch: bool) -> list[_Run]:
     def run(task: str, name: str, pairs: int | None, fit: dict[str, Any] | None = None) -> _Run:
         return _Run(task, name, pairs, {**(fit or {}), **settings.params.get(name, {})}, fit is not None)
 
-    runs = [run("stf", s.name, n) for n in (1, 2) for s in list_methods("stf") if not s.needs_training and _admits(s, n)]
+    runs = [run("stf", s.name, n) for n in (1, 2) for s in list_methods("stf")
+            if not s.needs_training and _admits(s, n)]
     if torch:
         runs += [run("stf", name, 2, DEEP_FIT) for name in settings.deep]
     runs += [run("stsf", s.name, None) for s in list_methods("stsf") if not s.needs_training]
@@ -129,7 +130,8 @@ def _training(run: _Run) -> str:
 
 
 def _format(rows: list[dict[str, Any]], title: str, pairs: bool) -> str:
-    head = f"{'method':<10}" + (f"{'pairs':>6}" if pairs else "") + f"{'training':>16}" + "".join(f"{c:>9}" for c in COLUMNS)
+    head = (f"{'method':<10}" + (f"{'pairs':>6}" if pairs else "") + f"{'training':>16}"
+            + "".join(f"{c:>9}" for c in COLUMNS))
     lines = [title, head]
     for r in rows:
         lines.append(f"{r['method']:<10}" + (f"{r['pairs']:>6}" if pairs else "") + f"{r['training']:>16}"
@@ -216,14 +218,15 @@ def _metrics_csv(rows: list[dict[str, Any]]) -> str:
 def _descriptions(settings: DemoSettings, truth: Scene, ratio: int) -> dict[str, str]:
     """The summary's paragraph on each scene."""
     return {
-        "stf": f"A synthetic {settings.stf_size}x{settings.stf_size} scene with {truth.count} bands (30 m fine pixels, "
-               f"coarse/fine ratio {ratio}), fused to {truth.date} from pairs before (and after) a flood and a harvest. "
-               "Every method that needs no training runs on one pair and, where it takes two, on two; with PyTorch, "
-               "the deep networks are fitted briefly on the two pairs (the training column).",
+        "stf": f"A synthetic {settings.stf_size}x{settings.stf_size} scene with {truth.count} bands (30 m fine "
+               f"pixels, coarse/fine ratio {ratio}), fused to {truth.date} from pairs before (and after) a flood and a "
+               "harvest. Every method that needs no training runs on one pair and, where it takes two, on two; with "
+               "PyTorch, the deep networks are fitted briefly on the two pairs (the training column).",
         "stsf": f"A built-in hyperspectral scene ({settings.hs_size}x{settings.hs_size} pixels, {settings.hs_bands} "
                 f"bands {WAVELENGTHS_NM[0]:g}-{WAVELENGTHS_NM[1]:g} nm: the STF landscape as mixtures of vegetation, "
                 f"soil and water spectra): the coarse HS image (ratio {HS_RATIO}) at t1 and Sentinel-2 10 m MS images "
-                "at t1 and t2 give the fine HS image at t2. The second date is SIMULATED (senescence and a flood patch).",
+                "at t1 and t2 give the fine HS image at t2. The second date is SIMULATED (senescence and a flood "
+                "patch).",
     }
 
 

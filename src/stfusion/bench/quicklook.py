@@ -57,7 +57,8 @@ def run_label(method: str, pairs: int | None, note: str = "") -> str:
 def header_panels(task: Task, truth: Scene) -> list[tuple[str, Scene]]:
     """The two panels atop every page: the truth and the coarse input (the STF target, or the STSF HS image)."""
     if isinstance(task, STSFTask):
-        return [(f"truth: fine HS at {'t1' if task.ms_target is None else 't2'}", truth), ("input: coarse HS, t1", task.hs)]
+        when = "t1" if task.ms_target is None else "t2"
+        return [(f"truth: fine HS at {when}", truth), ("input: coarse HS, t1", task.hs)]
     when = f", {task.target.date}" if task.target.date else ""
     return [(f"truth{when}", truth), (f"input: coarse target{when}", task.target)]
 
