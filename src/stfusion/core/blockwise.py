@@ -30,3 +30,12 @@ class BlockwiseMethod(Protocol):
     def stats(self, task: Any, params: Any, /, *args: Any) -> Any: ...
 
     def predict_block(self, block: Any, stats: Any, params: Any, /) -> tuple[np.ndarray, np.ndarray]: ...
+
+
+def aligned(size: int, halo: int, stats: Any) -> tuple[int, int]:
+    """Block ``size`` and ``halo`` for a run with statistics ``stats``: ``stats.halo`` replaces the
+    registry's ``halo`` when given, and both are rounded up to ``stats.multiple`` (default 1), so
+    every window starts where a network's block-wise layers expect."""
+    multiple = int(getattr(stats, "multiple", 1) or 1)
+    halo = int(getattr(stats, "halo", halo))
+    return -(-size // multiple) * multiple, -(-halo // multiple) * multiple

@@ -13,6 +13,7 @@ from typing import Any, Iterator, Mapping
 import numpy as np
 
 from ..core.block import Block, pair_days
+from ..core.blockwise import aligned
 from ..core.errors import SchedulerError, UnknownParameterError
 from ..core.registry import get_spec
 from ..core.run import check_classes, check_pairs
@@ -115,9 +116,7 @@ def predict_tiled(
         raise UnknownParameterError(f"chunk must be a positive number of pixels, got {chunk}")
     p = spec.make_params(params)
     stats = module.stats(task, p) if classes is None else module.stats(task, p, classes)
-    multiple = int(getattr(stats, "multiple", 1) or 1)  # a network's halo and input multiple (see BlockwiseMethod)
-    halo = -(-int(getattr(stats, "halo", spec.halo(p, task.fine_grid.resolution))) // multiple) * multiple
-    chunk = -(-chunk // multiple) * multiple
+    chunk, halo = aligned(chunk, spec.halo(p, task.fine_grid.resolution), stats)
     block = Block.from_task(task)
     pairs, bands = block.fine.shape[:2]
     days = pair_days(task)

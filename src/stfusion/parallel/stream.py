@@ -23,6 +23,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from ..core.block import Block, pair_days
+from ..core.blockwise import aligned
 from ..core.errors import (
     InputError,
     NoDataError,
@@ -89,15 +90,6 @@ def _compute(sources: list[Any], npairs: int, days: tuple[int, ...] | None, wind
     return out, int(valid.sum())
 
 
-def _windows(grid: Scene, block: int, halo: int, stats: Any) -> list[BlockWindow]:
-    """The blocks of the run. A method whose halo is known only from its statistics (a network's
-    reach) gives ``stats.halo`` and ``stats.multiple``: blocks and halo are then rounded up to
-    that multiple, so every window starts where the network's block-wise layers expect."""
-    multiple = int(getattr(stats, "multiple", 1) or 1)
-    halo = int(getattr(stats, "halo", halo))
-    return block_windows((grid.height, grid.width), -(-block // multiple) * multiple, -(-halo // multiple) * multiple)
-
-
 @bounded_gdal_cache()
 def stream_predict(
     method: str,
@@ -151,7 +143,7 @@ def stream_predict(
     days = pair_days(task)
     try:
         stats = module.stats(task, p) if class_map is None else module.stats(task, p, class_map)
-        windows = _windows(grid, block, spec.halo(p, grid.resolution), stats)
+        windows = block_windows((grid.height, grid.width), *aligned(block, spec.halo(p, grid.resolution), stats))
         done = run_blocks(journal, windows, lambda w: _compute(sources, len(task.pairs), days, w, module, stats, p),
                           workers=workers, progress=progress, name=spec.name)
     except RunInterruptedError:

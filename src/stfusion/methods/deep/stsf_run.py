@@ -27,8 +27,8 @@ from stfusion.core.scene import Scene
 from stfusion.core.stsf_block import StsfBlock, StsfSource
 from stfusion.core.task import STSFTask
 
-from ..classical.stsf_blocks import StsfStats, cascade_block, context, gsa_block, gsa_stats, out_mask
-from ..classical.stsf_ops import Inputs, output_scene, regress_bands, responses, sample_window, window_inputs
+from ..classical.stsf_blocks import StsfStats, cascade_block, context, gsa_block, gsa_stats, out_mask, predict_whole
+from ..classical.stsf_ops import Inputs, regress_bands, responses, sample_window, window_inputs
 from .run import require_torch
 
 VALIDATION_SAMPLES = 4
@@ -308,6 +308,4 @@ def predict(task: STSFTask, params: DcstsfParams, *, progress: bool = True) -> S
     ``params.fallback`` decides what a loss returns (see `DcstsfParams`).
     """
     source = StsfSource.from_task(task)
-    st = stats(source, params, progress=progress)
-    data, mask = predict_block(source.read_all(), st, params)
-    return output_scene(task, data, mask, "dcstsf")
+    return predict_whole(task, source, predict_block, stats(source, params, progress=progress), params, "dcstsf")
