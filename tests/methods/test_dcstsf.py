@@ -139,7 +139,7 @@ def test_fit_reports_the_competition_and_falls_back_when_the_network_loses():
     with pytest.warns(ResponseWarning, match="returning the network estimate"):
         kept = predict_stsf("dcstsf", sim.task_t1, fit=True, fallback="none", **paper)
     assert not np.allclose(kept.data, out.data, equal_nan=True)
-    with pytest.warns(FitReport, match="returning the network's estimate"):  # GSA start: at least its start
+    with pytest.warns(FitReport, match="returning (the network's estimate|their average)"):  # GSA start: at least its start
         predict_stsf("dcstsf", sim.task, fit=True, **{**TINY, "start": "gsa"})
     with pytest.raises(UnknownParameterError, match="start 'cubic' is unknown"):
         predict_stsf("dcstsf", sim.task, fit=True, start="cubic")
@@ -173,3 +173,26 @@ def test_auto_start_keeps_one_network_when_the_other_start_is_clearly_worse(monk
     net, card = train_dcstsf(tiny_stsf().task, DcstsfParams(**TINY), progress=False)
     assert isinstance(net, Dcstsf) and card["start"] == min(card["starts"], key=lambda k: card["starts"][k]["rmse"])
     assert card["competition"]["network"] == card["starts"][card["start"]]
+
+
+def test_verdict_averages_estimates_that_validation_cannot_tell_apart():
+    from stfusion.methods.deep.stsf_run import CLEAR_MARGIN, _verdict
+
+    assert _verdict(1.0, 1.0, "gsa") == "network"  # a float32 tie: the network is its start
+    assert _verdict(1.0, 1 + CLEAR_MARGIN / 2, "gsa") == _verdict(1 + CLEAR_MARGIN / 2, 1.0, "gsa") == "average"
+    assert _verdict(1.0, 1 + 2 * CLEAR_MARGIN, "gsa") == "network"
+    assert _verdict(1 + 2 * CLEAR_MARGIN, 1.0, "cascade") == "cascade"
+
+
+def test_close_competition_returns_the_average_of_network_and_classical(monkeypatch):
+    from stfusion.methods.deep import stsf_run
+
+    monkeypatch.setattr(stsf_run, "CLEAR_MARGIN", 1e6)  # every difference is within the noise
+    sim, paper = tiny_stsf(), {**TINY, "start": "bicubic"}
+    with pytest.warns(FitReport, match=r"within .* of each other, so returning their average \(RMSE"):
+        both = predict_stsf("dcstsf", sim.task, fit=True, **paper)
+    with pytest.warns(FitReport, match="returning the network's estimate \\(fallback=none\\)"):
+        net = predict_stsf("dcstsf", sim.task, fit=True, fallback="none", **paper)
+    classical = predict_stsf("cascade", sim.task)
+    assert np.allclose(both.data, (net.data + classical.data) / 2, atol=1e-6, equal_nan=True)
+    assert not np.allclose(both.data, net.data, atol=1e-6, equal_nan=True)

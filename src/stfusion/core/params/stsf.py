@@ -84,10 +84,11 @@ class DcstsfParams(DeepParams):
     ``psf_fwhm`` as for `gsa`.
 
     ``start``: the SSJE start, ``"gsa"`` (the network learns a correction of the GSA fusion),
-    ``"bicubic"`` (the paper), or ``"auto"`` (default: train from both, keep the one better on
-    validation). ``fallback``: with ``fit=True`` the network competes on a
+    ``"bicubic"`` (the paper), or ``"auto"`` (default: train from both and average them, unless
+    one is clearly worse on validation). ``fallback``: with ``fit=True`` the network competes on a
     held-out strip of Wald's reduced-scale pair with the classical estimate (GSA at t1, cascade at
-    t2); when it loses, ``"classical"`` (default) returns the classical estimate, ``"none"`` the
+    t2); ``"classical"`` (default) returns the classical estimate when it is clearly better, and
+    the average of the two when validation cannot tell them apart; ``"none"`` always returns the
     network's. Either way a one-line report says which is returned.
     """
 

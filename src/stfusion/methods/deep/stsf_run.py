@@ -100,12 +100,23 @@ def _fit_start(x: Inputs, data: Any, params: DcstsfParams, start: str, *, progre
 
 
 CLEAR_MARGIN = 0.1
-"""``start=auto`` averages both starts unless one's validation RMSE is more than this fraction
-above the other's: smaller differences are within the noise of a few held-out rows."""
+"""Two estimates whose validation RMSEs are within this fraction of each other are averaged
+rather than ranked (both starts of ``start=auto``; the network and its classical rival): smaller
+differences are within the noise of a few held-out rows."""
 
 TIE = 1e-6
-"""Relative RMSE difference below float32 resolution: a tie, which the network keeps (it then
-equals its classical start, computed in float32 instead of float64)."""
+"""Relative RMSE difference below float32 resolution: the network equals its classical start
+(computed in float32 instead of float64), and is returned as it is."""
+
+
+def _verdict(mine: float, theirs: float, rival: str) -> str:
+    """Which estimate the validation RMSEs favour: "network", the ``rival``, or "average" when
+    neither is clearly (`CLEAR_MARGIN`) better and they differ by more than a float32 `TIE`."""
+    if mine <= theirs * (1 + TIE) and theirs <= mine * (1 + TIE):
+        return "network"
+    if theirs > mine * (1 + CLEAR_MARGIN):
+        return "network"
+    return rival if mine > theirs * (1 + CLEAR_MARGIN) else "average"
 
 
 def train_dcstsf(task: STSFTask, params: DcstsfParams, *, progress: bool = True,
@@ -152,9 +163,10 @@ def _train(task: STSFTask, x: Inputs, params: DcstsfParams, *, progress: bool,
         net, mine = fits[best][0], scores[best]
     result = fits[best][1]
     theirs = _scores(classical, truth)
+    estimate = (sum(fits[k][2] for k in starts) / len(starts)) if start == "auto" else fits[start][2]
     rival = "cascade" if x.ms_target is not None else "gsa"
-    competition = {"network": mine, rival: theirs, "rival": rival,
-                   "winner": "network" if mine["rmse"] <= theirs["rmse"] * (1 + TIE) else rival,
+    competition = {"network": mine, rival: theirs, "average": _scores((estimate + classical) / 2, truth),
+                   "rival": rival, "winner": _verdict(mine["rmse"], theirs["rmse"], rival),
                    "held_out_rows": int(data.z1.shape[1] - data.split) if data.split < data.z1.shape[1] else 0}
     card = {
         "hs_bands": list(task.hs.bands or ()), "ms_bands": list(task.ms.bands or ()), "ratio": x.ratio,
@@ -197,16 +209,24 @@ def _check_card(card: dict, task: STSFTask, x: Inputs, where: str) -> None:
 
 
 def _report(competition: dict, fallback: str) -> str:
-    """The one-line verdict of the validation competition; the name of the estimate returned."""
-    rival, mine = competition["rival"], competition["network"]
-    theirs = competition[rival]
+    """The one-line verdict of the validation competition; the name of the estimate returned
+    ("network", the classical rival, or "average": the mean of the two)."""
+    rival, mine, winner = competition["rival"], competition["network"], competition["winner"]
+    theirs, both = competition[rival], competition["average"]
     where = "held-out rows of the reduced pair" if competition["held_out_rows"] else "reduced pair (too small to hold rows out)"
     scores = (f"network RMSE {mine['rmse']:.4g}, SAM {mine['sam']:.3g} deg; {rival} RMSE {theirs['rmse']:.4g}, "
               f"SAM {theirs['sam']:.3g} deg")
-    if competition["winner"] == "network":
+    if winner == "network":
         warnings.warn(f"dcstsf validation on the {where}: {scores}; returning the network's estimate", FitReport,
                       stacklevel=3)
         return "network"
+    if winner == "average":
+        returned = "average" if fallback == "classical" else "network"
+        what = (f"returning their average (RMSE {both['rmse']:.4g}, SAM {both['sam']:.3g} deg; set fallback=none to "
+                "keep the network's)" if returned == "average" else "returning the network's estimate (fallback=none)")
+        warnings.warn(f"dcstsf validation on the {where}: {scores}; within {CLEAR_MARGIN:.0%} of each other, so "
+                      f"{what}", FitReport, stacklevel=3)
+        return returned
     returned = rival if fallback == "classical" else "network"
     advice = "set fallback=none to keep the network's" if returned == rival else "set fallback=classical to get it"
     warnings.warn(f"dcstsf loses to {rival} on the {where} ({scores}); returning the "
@@ -217,8 +237,9 @@ def _report(competition: dict, fallback: str) -> str:
 @dataclass(frozen=True)
 class DcstsfStats:
     """What a DC-STSF run computes once: the network on its ``device``, its card, which estimate is
-    ``returned`` ("network" or the classical rival), the SSJE ``start``, and the classical
-    statistics (responses, MS context, GSA's regression and gains: the start and the fallback)."""
+    ``returned`` ("network", the classical rival, or "average" of the two), the SSJE ``start``, and
+    the classical statistics (responses, MS context, GSA's regression and gains: the start and the
+    fallback)."""
 
     net: Any
     card: dict
@@ -273,32 +294,41 @@ def _net_window(blk: StsfBlock) -> tuple[slice, slice]:
 
 
 def predict_block(block: StsfBlock, stats: DcstsfStats, params: DcstsfParams) -> tuple[np.ndarray, np.ndarray]:
-    """The block's output pixels from the network (or the classical estimate it lost to), NaN where invalid."""
+    """The block's output pixels from the network, the classical estimate it lost to, or their
+    average (`DcstsfStats.returned`), NaN where invalid."""
     st, kernels = stats.classical, stats.classical.kernels
     assert kernels is not None
-    if stats.returned != "network":
-        assert st.gsa is not None
-        out = cascade_block(block, st.gsa, kernels)
-    else:
-        import torch
-
-        rows, cols = _net_window(block)
-        fr, fc = block.fine(rows, cols)
-        hr, hc = block.local(rows, cols)
-        z0 = gsa_block(block, st.gsa, kernels, "ms", rows, cols) if st.gsa is not None else None
-
-        def t(a: np.ndarray | None) -> Any:
-            return None if a is None else torch.from_numpy(np.ascontiguousarray(a[None], np.float32)).to(stats.device)
-
-        target = None if block.ms_target is None else block.ms_target[:, fr, fc]
-        with torch.no_grad():
-            z1, z2 = stats.net(t(block.hs[:, hr, hc]), t(block.ms[:, fr, fc]), t(target), t(z0))
-        r, (o_r, o_c) = block.ratio, (block.out_rows.start - rows.start, block.out_cols.start - cols.start)
-        full = (z1 if z2 is None else z2)[0].cpu().numpy()
-        out = full[:, o_r * r:(o_r + block.out_rows.stop - block.out_rows.start) * r,
-                   o_c * r:(o_c + block.out_cols.stop - block.out_cols.start) * r]
     mask = out_mask(block)
+    if stats.returned == "network":
+        return np.where(mask, _network_block(block, stats), np.nan), mask
+    assert st.gsa is not None
+    out = cascade_block(block, st.gsa, kernels)
+    if stats.returned == "average":
+        out = (out + _network_block(block, stats)) / 2
     return np.where(mask, out, np.nan), mask
+
+
+def _network_block(block: StsfBlock, stats: DcstsfStats) -> np.ndarray:
+    """The network's estimate of the block's output pixels."""
+    st, kernels = stats.classical, stats.classical.kernels
+    assert kernels is not None
+    import torch
+
+    rows, cols = _net_window(block)
+    fr, fc = block.fine(rows, cols)
+    hr, hc = block.local(rows, cols)
+    z0 = gsa_block(block, st.gsa, kernels, "ms", rows, cols) if st.gsa is not None and stats.start != "bicubic" else None
+
+    def t(a: np.ndarray | None) -> Any:
+        return None if a is None else torch.from_numpy(np.ascontiguousarray(a[None], np.float32)).to(stats.device)
+
+    target = None if block.ms_target is None else block.ms_target[:, fr, fc]
+    with torch.no_grad():
+        z1, z2 = stats.net(t(block.hs[:, hr, hc]), t(block.ms[:, fr, fc]), t(target), t(z0))
+    r, (o_r, o_c) = block.ratio, (block.out_rows.start - rows.start, block.out_cols.start - cols.start)
+    full = (z1 if z2 is None else z2)[0].cpu().numpy()
+    return full[:, o_r * r:(o_r + block.out_rows.stop - block.out_rows.start) * r,
+                o_c * r:(o_c + block.out_cols.stop - block.out_cols.start) * r]
 
 
 def predict(task: STSFTask, params: DcstsfParams, *, progress: bool = True) -> Scene:
