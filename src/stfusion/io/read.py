@@ -222,11 +222,21 @@ def read_scene(
     pixel invalid in all. Infinite values at valid pixels raise `InvalidValueError` (they are
     damaged data, not a fill value); the streaming reader refuses them the same way.
     A missing, truncated or corrupt file (or ENVI header) raises `FileFormatError`.
+    A downloaded product (a Landsat C2 L2 / HLS / Sentinel-2 L2A folder, SAFE, metadata or band
+    file, a MODIS or Sentinel-3 export; see `stfusion.io.products`) is read whole, with its QA
+    cloud mask, by `read_product` (``bands`` then selects common names) unless ``scale``,
+    ``nodata`` or ``band_indexes`` asks for the single file as it is.
     Band names come from ``bands``, else from GDAL band descriptions that are common names,
     else from ``sensor``'s band table. ``date`` defaults to the date in the file name.
     """
     if sensor is not None:
         band_names(sensor)
+    if scale is None and nodata is None and band_indexes is None:
+        from .products import find_product, read_product
+
+        product = find_product(path, strict=True)
+        if product is not None:
+            return read_product(product, bands=bands, date=date, name=name)
     p = resolve_path(path)
     with open_raster(p) as src:
         _check_raw_size(src, p)

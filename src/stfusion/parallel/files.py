@@ -30,12 +30,15 @@ def build_task(
     """Read fine/coarse pairs and the target coarse image into a `FusionTask` on the fine grid.
 
     Coarse images on their own grid are resampled to the fine grid (``resample``: average,
-    bilinear or nearest); the ratio is then inferred from the transforms.
+    bilinear or nearest); the ratio is then inferred from the transforms. Coarse products in another
+    CRS (MODIS sinusoidal) are first area-averaged into the fine CRS (`stfusion.io.products.to_fine_crs`).
     """
     from ..io import align_to_fine
+    from ..io.products import to_fine_crs
 
-    scenes = [(_read(f, "fine"), _read(c, "coarse")) for f, c in pairs]
-    target_scene = _read(target, "target")
+    fines = [_read(f, "fine") for f, _ in pairs]
+    scenes = [(f, to_fine_crs(c, _read(c, "coarse"), fines[0])) for f, (_, c) in zip(fines, pairs)]
+    target_scene = to_fine_crs(target, _read(target, "target"), fines[0])
     task = FusionTask([Pair(f, c) for f, c in scenes], target_scene, ratio=ratio)
     if task.coarse_on_fine_grid:
         return task
@@ -99,8 +102,10 @@ def predict_files(
     if out.exists() and not overwrite:
         raise OutputExistsError(f"output {out} exists; pass --overwrite to replace it")
     if chunk is not None and scheduler is None:
+        from ..io.products import refuse_streaming
         from .stream import stream_predict
 
+        refuse_streaming([*(p for pair in pairs for p in pair), target])
         return stream_predict(spec.name, pairs, target, out, params=params, ratio=ratio, block=chunk,
                               workers=workers, driver=driver, resample=resample, classes=classes, overwrite=overwrite)
     task = build_task(pairs, target, ratio=ratio, resample=resample)
