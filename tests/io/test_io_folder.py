@@ -142,7 +142,12 @@ def test_scan_images_pairs_each_image_with_its_cloud_mask(make_tif, tmp_path):
     ("hls.l30.t17slu.2020153.tif", "fine"), ("S2B_MSIL2A_20200601T101559.tif", "fine"),
     ("MCD43A4.A2020153.h10v05.061.tif", "coarse"), ("MYD09GA_20200601.tif", "coarse"),
     ("S3A_SY_2_SYN____20200601T095542.tif", "coarse"),
+    ("LE07_L2SP_044034_20011008_20200917_02_T1_SR.tif", "fine"), ("LE71250382001281EDC00.tif", "fine"),
+    ("MOD09GA.A2001281.h10v05.061.2020073203035.tif", "coarse"), ("Landsat20041126", "fine"),
+    ("MODIS20041126", "coarse"), ("HLS_L30_2020153.tif", "fine"), ("s2c_msil2a_20250601.tif", "fine"),
     ("scene_20200601.tif", None), ("L8_on_MOD09_grid_20200601.tif", None),
+    ("L7x_20200601.tif", None), ("XL7_20200601.tif", None), ("CL8_20200601.tif", None),  # L7, L8 inside other words
+    ("S2AB_20200601.tif", None), ("HLSS30_2020153.tif", None), ("LandsatLook_20200601.tif", None),
 ])
 def test_sensor_role_reads_common_product_names(name, role):
     assert sensor_role(name) == role
@@ -156,3 +161,21 @@ def test_load_series_splits_a_flat_folder_by_sensor(make_tif, tmp_path):
     assert [p.date for p in series.pairs] == [D1, D3] and [t.date for t in series.targets] == [D2]
     patterned = load_series(tmp_path, tmp_path, fine_pattern="LC08_*", coarse_pattern="MOD09GA_*")
     assert [p.date for p in patterned.pairs] == [D1, D3]
+
+
+def test_flat_folder_of_product_ids(make_tif, tmp_path):
+    """Landsat product IDs (YYYYMMDD after path/row) and MODIS IDs (AYYYYDDD) in one folder."""
+    for day in ("20011008", "20011125"):
+        _tif(make_tif, f"LE07_L2SP_044034_{day}_20200917_02_T1_SR.tif")
+    for doy in ("2001281", "2001329", "2002012"):
+        _tif(make_tif, f"MOD09GA.A{doy}.h10v05.061.2020073203035.tif", value=0.3)
+    series = load_series(tmp_path, tmp_path)
+    assert [p.date for p in series.pairs] == [dt.date(2001, 10, 8), dt.date(2001, 11, 25)]
+    assert [t.date for t in series.targets] == [dt.date(2002, 1, 12)]
+    assert series.pairs[0].fine.name.startswith("LE07") and series.pairs[0].coarse.name.startswith("MOD09GA")
+    _tif(make_tif, "L7x_20011008.tif")
+    _tif(make_tif, "notes_20011008.tif")
+    with pytest.raises(FileFormatError, match=r"fine from coarse for L7x_20011008.tif, notes_20011008.tif in"):
+        load_series(tmp_path, tmp_path)
+    split = load_series(tmp_path, tmp_path, fine_pattern="LE07_*", coarse_pattern="MOD09GA.*")  # the patterns override
+    assert len(split.pairs) == 2

@@ -137,7 +137,7 @@ def _real_stsf(name: str) -> BenchCase:
 
 def _folder(path: Path) -> BenchCase:
     """A user folder with ``fine/`` and ``coarse/`` subfolders of dated rasters (or one flat folder
-    of both, split by the sensor codes in the names: `stfusion.io.folder.sensor_role`): the latest date
+    of both, split by the sensor codes in the names: `stfusion.io.sensors.sensor_role`): the latest date
     with both images is the target (its fine image the truth), the other such dates the pairs,
     nearest first. Coarse images on their own grid are area-averaged onto the fine grid (ratio
     from the transforms); coarse images already on the fine grid need the ratio in ``ratio.txt``."""
@@ -180,7 +180,7 @@ def _ratio_file(path: Path) -> float:
 
 
 def describe_choices() -> str:
-    return ", ".join(DEFAULT_DATASETS) + ", or a folder path with fine/ and coarse/ subfolders"
+    return ", ".join(DEFAULT_DATASETS) + ", or a folder path (fine/ and coarse/ subfolders, or one flat folder of both)"
 
 
 def check_dataset(name: str) -> None:

@@ -75,9 +75,11 @@ def _variants(items: tuple[str, ...]) -> dict[str, tuple[str, dict[str, str]]]:
               help="Data sets (space- or comma-separated): the real STF sets cia_2date, estarfm_3date, "
                    "estarfm_3date_1pair, lgc_flood_simcoarse, ifsdaf_ndvi_series; the STSF sets stsf_samson, "
                    "stsf_jasper (t2) and stsf_samson_t1, stsf_jasper_t1; the scenarios synthetic_phenology, synthetic_abrupt, synthetic_heterogeneous, "
-                   "synthetic_misregistration, synthetic_clouds; or a folder with fine/ and coarse/ subfolders of "
-                   "dated rasters (the latest common date is predicted). Default: all (real sets only when "
-                   "../shared/data or $STFUSION_DATA exists). Time-series and embedding sets are out of scope.")
+                   "synthetic_misregistration, synthetic_clouds; or a folder of dated rasters, with fine/ and coarse/ "
+                   "subfolders or flat (each file placed by the sensor code in its name: LC08, LE07, L7, S2A, "
+                   "HLS.L30, ... fine; MOD09, MYD09, MCD43, S3A, ... coarse); the latest common date is predicted. "
+                   "Default: all (real sets only when ../shared/data or $STFUSION_DATA exists). Time-series and "
+                   "embedding sets are out of scope.")
 @click.option("--methods", multiple=True, metavar="NAME ...",
               help="Methods (space- or comma-separated). Default: every registered method that needs no "
                    "training; deep methods run only when named here, with --fit, or with --checkpoint.")

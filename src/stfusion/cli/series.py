@@ -1,4 +1,5 @@
-"""`stfusion series`: a fine image for every coarse date of two folders that lacks one."""
+"""`stfusion series`: a fine image for every coarse date of two folders (or a flat folder, or a local STAC
+catalogue) that lacks one."""
 
 from __future__ import annotations
 
@@ -41,17 +42,23 @@ def parse_codes(text: str) -> tuple[float, ...]:
 
 @click.command()
 @click.argument("method")
-@click.option("--fine-dir", required=True, type=click.Path(path_type=Path), help="Folder of dated fine images.")
+@click.option("--fine-dir", type=click.Path(path_type=Path), help="Folder of dated fine images.")
 @click.option("--coarse-dir", type=click.Path(path_type=Path),
               help="Folder of dated coarse images (default: --fine-dir, a flat folder split by the sensor codes "
                    "in the names, e.g. LC08/LE07/S2A fine and MOD09/MCD43/S3A coarse, unless the patterns split it).")
+@click.option("--stac", type=click.Path(path_type=Path, exists=True, dir_okay=False), default=None,
+              help="A local STAC catalogue, collection or ItemCollection of fine and coarse items (instead of "
+                   "--fine-dir): fine or coarse by platform, constellation, instruments or collection; "
+                   "needs pip install 'stfusion[stac]'.")
 @click.option("--out-dir", required=True, type=click.Path(path_type=Path),
               help="Folder for one COG per date and index.json.")
 @click.option("--dates", "dates", multiple=True, metavar="DATE[,DATE...]",
               help="Dates to predict (default: every coarse date without a fine image).")
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="A method parameter (repeatable).")
-@click.option("--fine-pattern", default="*", show_default=True, help="Glob of the fine images in --fine-dir.")
-@click.option("--coarse-pattern", default="*", show_default=True, help="Glob of the coarse images in --coarse-dir.")
+@click.option("--fine-pattern", default="*", show_default=True,
+              help="Glob of the fine images in --fine-dir (with --stac: of the items' file names).")
+@click.option("--coarse-pattern", default="*", show_default=True,
+              help="Glob of the coarse images in --coarse-dir (with --stac: of the items' file names).")
 @click.option("--mask-suffix", default="_mask", show_default=True,
               help="A raster named <image stem><suffix> is that image's cloud mask.")
 @click.option("--clear-codes", default="0,1", show_default=True,
@@ -72,16 +79,20 @@ def parse_codes(text: str) -> tuple[float, ...]:
               help="Threads of a streamed (--chunk) run; default: all cores.")
 @click.option("--gtiff", is_flag=True, help="Write plain tiled GeoTIFFs instead of COGs.")
 @click.option("--overwrite", is_flag=True, help="Replace the outputs of a non-empty --out-dir.")
-def series(method: str, fine_dir: Path, coarse_dir: Path | None, out_dir: Path, dates: tuple[str, ...],
-           sets: tuple[str, ...], fine_pattern: str, coarse_pattern: str, mask_suffix: str, clear_codes: str,
-           min_clear: float, coarse_period: int, ratio: float | None, resample: str, classes: Path | None,
-           chunk: int | None, workers: int | None, gtiff: bool, overwrite: bool) -> None:
+def series(method: str, fine_dir: Path | None, coarse_dir: Path | None, stac: Path | None, out_dir: Path,
+           dates: tuple[str, ...], sets: tuple[str, ...], fine_pattern: str, coarse_pattern: str, mask_suffix: str,
+           clear_codes: str, min_clear: float, coarse_period: int, ratio: float | None, resample: str,
+           classes: Path | None, chunk: int | None, workers: int | None, gtiff: bool, overwrite: bool) -> None:
     """Predict a fine image with METHOD for every coarse date that lacks one, from the nearest
     clear pairs before and after it; write one COG per date and a STAC index (index.json).
     Run it again with the same arguments to finish an interrupted run."""
     from ..parallel.series import run_series
 
-    result = run_series(method, fine_dir, coarse_dir or fine_dir, out_dir, dates=parse_dates(dates), params=parse_sets(sets),
+    if (fine_dir is None) == (stac is None) or (stac is not None and coarse_dir is not None):
+        raise click.UsageError("give either --fine-dir (and --coarse-dir when the coarse images have a folder of "
+                               "their own) or --stac")
+    source = stac or fine_dir
+    result = run_series(method, source, coarse_dir or source, out_dir, dates=parse_dates(dates), params=parse_sets(sets),
                         fine_pattern=fine_pattern, coarse_pattern=coarse_pattern, mask_suffix=mask_suffix,
                         clear_codes=parse_codes(clear_codes), min_clear=min_clear, coarse_period=coarse_period,
                         ratio=ratio, resample=resample, classes=classes, driver="GTiff" if gtiff else "COG",

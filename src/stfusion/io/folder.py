@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import os
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Collection, Sequence
@@ -18,6 +17,7 @@ from stfusion.core.task import Pair
 
 from .dates import parse_date
 from .read import read_array, read_scene
+from .sensors import sensor_role
 
 RASTER_SUFFIXES = frozenset({".tif", ".tiff", ".img", ".vrt", ".jp2", ".nc", ".hdf", ".h5", ".bsq", ".bil", ".bip", ".dat"})
 """File endings read as rasters; any other file counts only when it has an ENVI ``.hdr`` sidecar."""
@@ -58,27 +58,6 @@ def scan_folder(directory: str | os.PathLike[str], *, pattern: str = "*") -> lis
             if date is not None:
                 found.append((date, path))
     return sorted(found, key=lambda item: (item[0], item[1].name))
-
-
-FINE_SENSORS = ("LC08", "LC09", "LE07", "LT05", "LC8", "LC9", "LE7", "LT5", "L5", "L7", "L8", "L9",
-                "HLS.L30", "HLS.S30", "S2A", "S2B", "S2C")
-"""Sensor codes that mark a fine image in a file name (Landsat product and scene IDs, HLS, Sentinel-2)."""
-COARSE_SENSORS = ("MOD09", "MYD09", "MCD43", "S3A", "S3B")
-"""Sensor codes that mark a coarse image (MODIS surface reflectance and BRDF products, Sentinel-3)."""
-
-
-def sensor_role(name: str) -> str | None:
-    """``"fine"`` or ``"coarse"`` from the sensor code in a file name (`FINE_SENSORS`,
-    `COARSE_SENSORS`: a name part that starts with the code, case-insensitive; the dotted HLS
-    codes anywhere); None when it holds no code, or codes of both kinds."""
-    upper = name.upper()
-    parts = re.split(r"[^A-Z0-9]+", upper)
-
-    def has(code: str) -> bool:
-        return code in upper if "." in code else any(part.startswith(code) for part in parts)
-
-    fine, coarse = any(map(has, FINE_SENSORS)), any(map(has, COARSE_SENSORS))
-    return "fine" if fine and not coarse else "coarse" if coarse and not fine else None
 
 
 def _by_date(

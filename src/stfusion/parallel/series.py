@@ -2,7 +2,7 @@
 
 1. The fine and coarse folders are scanned for dated rasters (`stfusion.io.folder.scan_images`);
    a ``<name>_mask`` raster beside an image is its cloud mask (cfmask codes 0 and 1 are clear
-   by default).
+   by default). A local STAC file is read instead with `stfusion.io.stac_read.stac_images`.
 2. Each target date gets the nearest *clear* pair before it and the nearest after it (a fine
    image whose valid fraction is at least ``min_clear``, with a coarse image of its date).
    One-pair methods take the nearer of the two; two-pair methods take both, or the two nearest
@@ -41,13 +41,14 @@ from ..core.errors import (
 )
 from ..core.registry import MethodSpec, get_spec
 from ..core.run import check_classes, predict_series
-from ..core.scene import Scene
+from ..core.scene import RasterEncoding, Scene
 from ..core.task import FusionTask, Pair
 from ..io.folder import CFMASK_CLEAR, MASK_SUFFIX, DatedRaster, is_flat, read_masked, scan_images
 
 INDEX_NAME = "index.json"
-STAC_VERSION = "1.0.0"
-PROJECTION_EXTENSION = "https://stac-extensions.github.io/projection/v1.1.0/schema.json"
+STAC_VERSION = "1.1.0"
+PROJECTION_EXTENSION = "https://stac-extensions.github.io/projection/v2.0.0/schema.json"
+RASTER_EXTENSION = "https://stac-extensions.github.io/raster/v1.1.0/schema.json"
 COG_MEDIA_TYPE = "image/tiff; application=geotiff; profile=cloud-optimized"
 TIFF_MEDIA_TYPE = "image/tiff; application=geotiff"
 
@@ -172,8 +173,23 @@ def _geometry(scene: Scene) -> tuple[dict[str, Any] | None, list[float] | None]:
     return {"type": "Polygon", "coordinates": [ring]}, [w, s, e, n]
 
 
-def _item(method: str, target: SeriesTarget, scene: Scene, href: str, driver: str) -> dict[str, Any]:
-    """The STAC Item of one output."""
+def _raster_bands(encoding: RasterEncoding, count: int) -> list[dict[str, Any]]:
+    """The ``raster:bands`` of an output: data type, nodata, and scale and offset when not 1 and 0."""
+    band: dict[str, Any] = {"data_type": encoding.dtype}
+    nodata = encoding.nodata
+    if nodata is not None:
+        band["nodata"] = str(nodata) if not np.isfinite(nodata) else int(nodata) if nodata.is_integer() else nodata
+    if (encoding.scale, encoding.offset) != (1.0, 0.0):
+        band |= {"scale": encoding.scale, "offset": encoding.offset}
+    return [band] * count
+
+
+def _item(method: str, target: SeriesTarget, scene: Scene, path: Path, driver: str) -> dict[str, Any]:
+    """The STAC Item of one output (projection and raster extensions, the bands as stfusion reads the file)."""
+    from ..io.window import RasterSource
+
+    written = RasterSource(path)
+    crs = written.template.crs
     geometry, bbox = _geometry(scene)
     props: dict[str, Any] = {
         "datetime": f"{target.date.isoformat()}T00:00:00Z",
@@ -181,20 +197,21 @@ def _item(method: str, target: SeriesTarget, scene: Scene, href: str, driver: st
         "stfusion:pairs": [f.date.isoformat() for f, _ in target.pairs],
         "stfusion:coarse": target.coarse.path.name,
         "stfusion:valid_fraction": round(float(np.mean(scene.mask)), 6),
+        "proj:code": crs if crs and crs.startswith("EPSG:") else None,
         "proj:shape": [scene.height, scene.width],
         "proj:transform": [float(v) for v in scene.transform],
     }
-    if scene.crs is not None:
-        props["proj:wkt2"] = scene.crs
+    if crs and not props["proj:code"]:
+        props["proj:wkt2"] = crs
     item: dict[str, Any] = {
         "type": "Feature",
         "stac_version": STAC_VERSION,
-        "stac_extensions": [PROJECTION_EXTENSION],
-        "id": Path(href).stem,
+        "stac_extensions": [PROJECTION_EXTENSION, RASTER_EXTENSION],
+        "id": path.stem,
         "geometry": geometry,
         "properties": props,
-        "assets": {"data": {"href": href, "type": COG_MEDIA_TYPE if driver == "COG" else TIFF_MEDIA_TYPE,
-                            "roles": ["data"]}},
+        "assets": {"data": {"href": path.name, "type": COG_MEDIA_TYPE if driver == "COG" else TIFF_MEDIA_TYPE,
+                            "roles": ["data"], "raster:bands": _raster_bands(written.encoding, scene.count)}},
         "links": [],
     }
     if bbox is not None:
@@ -306,8 +323,9 @@ def run_series(
     workers: int | None = None,
 ) -> SeriesResult:
     """Predict a fine image for every target date of the folders and index the outputs (see the
-    module docstring). ``dates`` overrides the targets; ``params`` are the method's parameters;
-    ``classes`` a class map on the fine grid (array or raster file). Dates that cannot be
+    module docstring); ``fine_dir`` may instead be a local STAC file of both kinds (`stac_images`;
+    ``coarse_dir`` is then unused). ``dates`` overrides the targets; ``params`` are the method's
+    parameters; ``classes`` a class map on the fine grid (array or raster file). Dates that cannot be
     predicted are listed in the index under ``stfusion:skipped`` with the reason; if none can
     be, `NoDataError`. With ``chunk`` every date is streamed in ``chunk``-pixel blocks on
     ``workers`` threads (`stream_predict`: memory set by the block, not the scene; resumable
@@ -337,9 +355,16 @@ def run_series(
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise OutputExistsError(f"--out-dir {out} is a file; give a folder")
-    flat = is_flat(fine_dir, coarse_dir) and fine_pattern == coarse_pattern == "*"  # split by sensor codes
-    fine = scan_images(fine_dir, pattern=fine_pattern, mask_suffix=mask_suffix, role="fine", by_sensor=flat)
-    coarse = scan_images(coarse_dir, pattern=coarse_pattern, mask_suffix=mask_suffix, role="coarse", by_sensor=flat)
+    if Path(fine_dir).is_file():  # a STAC catalogue or ItemCollection of both kinds
+        from ..io.stac_read import stac_images
+
+        fine, coarse = stac_images(fine_dir, fine_pattern=fine_pattern, coarse_pattern=coarse_pattern,
+                                   mask_suffix=mask_suffix)
+    else:
+        flat = is_flat(fine_dir, coarse_dir) and fine_pattern == coarse_pattern == "*"  # split by sensor codes
+        fine = scan_images(fine_dir, pattern=fine_pattern, mask_suffix=mask_suffix, role="fine", by_sensor=flat)
+        coarse = scan_images(coarse_dir, pattern=coarse_pattern, mask_suffix=mask_suffix, role="coarse",
+                             by_sensor=flat)
     clash = {f.path for f in fine} & {c.path for c in coarse}
     if clash:
         raise DateError(f"{sorted(clash)[0].name} is both a fine and a coarse image; give --fine-pattern and "
@@ -386,7 +411,7 @@ def run_series(
     def record(t: SeriesTarget, path: Path | None, scene: Scene | None) -> None:
         if path is not None and scene is not None:
             outputs[t.date] = path
-            features[t.date.isoformat()] = _item(spec.name, t, scene, path.name, driver)
+            features[t.date.isoformat()] = _item(spec.name, t, scene, path, driver)
         save_index()
         bar.update(1)
 
