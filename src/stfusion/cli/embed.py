@@ -41,6 +41,7 @@ def embed() -> None:
     stfusion embed infer --model emb.pt --dataset ts_eolearn_ndvi --out emb/ts_eolearn_ndvi
     stfusion embed visualize emb/ts_eolearn_ndvi.npy --out pca.png
     stfusion embed probe emb/ts_eolearn_ndvi.npy --labels lulc.npy --head linear --fraction 0.05
+    stfusion embed probe tessera/ --year 2024 --labels fields.gpkg --label-field crop --out probe/crops
     """
 
 
@@ -159,25 +160,101 @@ def infer(model_path: Path, dataset: str, seed: int, draws: int, tile: int, out:
     click.echo(f"wrote {paths[0]}, {paths[1]} and {tif} (int8 values; multiply by the scales to dequantise)")
 
 
+def _bbox(ctx: click.Context, param: click.Parameter, text: str | None) -> tuple[float, ...] | None:
+    """``--bbox`` "min_lon,min_lat,max_lon,max_lat" -> four floats."""
+    if text is None:
+        return None
+    try:
+        box = tuple(float(v) for v in text.split(","))
+    except ValueError:
+        box = ()
+    if len(box) != 4:
+        raise click.BadParameter(f"{text!r} is not min_lon,min_lat,max_lon,max_lat; e.g. --bbox 0.1,52.0,0.3,52.2")
+    return box
+
+
+def _tile_options(f):
+    f = click.option("--bbox", callback=_bbox, metavar="W,S,E,N",
+                     help="Only this lon/lat box of a geotessera folder (min_lon,min_lat,max_lon,max_lat).")(f)
+    return click.option("--year", type=int, default=None,
+                        help="Year of a geotessera folder's tiles [default: its only year].")(f)
+
+
+def _sources(embeddings: Path, year: int | None, bbox: tuple[float, ...] | None):
+    """[(label, georeferenced, load)] of the maps of EMBEDDINGS: one per UTM zone of a geotessera
+    folder (headers read, tiles not yet), or the .npy pair (label "")."""
+    from functools import partial
+
+    from ..core.errors import UnknownParameterError
+
+    if embeddings.is_dir():
+        from ..io.tessera import find_tiles
+        from ..io.tessera_mosaic import by_zone, mosaic, zone_label
+
+        return [(zone_label(crs), True, partial(mosaic, tiles, bbox))
+                for crs, tiles in by_zone(find_tiles(embeddings, year, bbox)).items()]
+    if year is not None or bbox is not None:
+        raise UnknownParameterError(f"--year and --bbox select the tiles of a geotessera folder; {embeddings} is "
+                                    "an .npy pair")
+    tif = embeddings.with_suffix(".tif")
+    return [("", tif.is_file(), partial(_pair_grid, embeddings, tif))]
+
+
+def _pair_grid(path: Path, tif: Path):
+    """The .npy pair as an `EmbeddingGrid`, with the grid of the GeoTIFF beside it when there is one."""
+    from ..core.errors import ShapeMismatchError
+    from ..embed.maps import load_npy_pair
+    from ..io.tessera import raster_grid
+    from ..io.tessera_mosaic import EmbeddingGrid
+
+    values = load_npy_pair(path)
+    if not tif.is_file():
+        return EmbeddingGrid(values, None, None)
+    shape, crs, transform = raster_grid(tif)
+    if shape != values.shape[:2]:
+        raise ShapeMismatchError(f"{tif} is {shape} but the pair {path} is {values.shape[:2]}; write both with "
+                                 "`stfusion embed infer`")
+    return EmbeddingGrid(values, crs, transform)
+
+
+def _named(out: Path, label: str, many: bool, suffix: str) -> Path:
+    """OUT.suffix, or OUT_LABEL.suffix when there are several maps (UTM zones)."""
+    return out.with_name(f"{out.stem}_{label}{suffix}" if many else f"{out.stem}{suffix}")
+
+
 @embed.command()
 @click.argument("embeddings", type=click.Path(path_type=Path))
-@click.option("--out", type=click.Path(path_type=Path), required=True, help="PNG to write.")
+@_tile_options
+@click.option("--out", type=click.Path(path_type=Path), required=True,
+              help="PNG to write (OUT_EPSGxxxxx.png per UTM zone when the tiles are in several).")
 @click.option("--overwrite", is_flag=True)
-def visualize(embeddings: Path, out: Path, overwrite: bool) -> None:
-    """A PCA false-colour PNG of an embedding map (.npy pair from `stfusion embed infer`)."""
+def visualize(embeddings: Path, year: int | None, bbox: tuple[float, ...] | None, out: Path, overwrite: bool) -> None:
+    """A PCA false-colour PNG of EMBEDDINGS: an .npy pair from `stfusion embed infer`, or a geotessera
+    embeddings folder (npy, tiff or zarr tiles). One PCA is fitted on all the tiles together.
+
+    \b
+    stfusion embed visualize maps/eo.npy --out pca.png
+    stfusion embed visualize tessera/ --year 2024 --bbox 0.1,52.0,0.3,52.2 --out pca.png
+    """
     import numpy as np
 
-    from ..embed.maps import load_npy_pair, pca_rgb
+    from ..embed.maps import pca_rgb
+    from ..embed.zones import side_by_side, split
 
-    check_output(out, overwrite)
+    sources = _sources(embeddings, year, bbox)
+    paths = [_named(out, label, len(sources) > 1, out.suffix) for label, _, _ in sources]
+    for path in paths:
+        check_output(path, overwrite)
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    rgb = pca_rgb(load_npy_pair(embeddings))
-    plt.imsave(out, np.nan_to_num(rgb, nan=0.0))
-    click.echo(f"wrote {out}")
+    canvas, places = side_by_side([load().values for _, _, load in sources])
+    for rgb, path in zip(split(pca_rgb(canvas), places), paths):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        plt.imsave(path, np.nan_to_num(rgb, nan=0.0))
+    click.echo(f"wrote {', '.join(map(str, paths))}")
 
 
 def _ignore_values(text: str | None) -> tuple[float, ...] | None:
@@ -223,8 +300,13 @@ def _read_labels(path: Path):
 
 @embed.command()
 @click.argument("embeddings", type=click.Path(path_type=Path))
+@_tile_options
 @click.option("--labels", "labels_path", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True,
-              help="Labels on the embedding grid: a (rows, cols) .npy or a single-band GeoTIFF (nodata dropped).")
+              help="Labels on the embedding grid: a (rows, cols) .npy or a single-band GeoTIFF (nodata dropped); or "
+                   "points/polygons in GeoJSON, GeoPackage or a shapefile, or a CSV with lon/lat columns "
+                   "(with --label-field).")
+@click.option("--label-field", default=None, metavar="NAME",
+              help="The field (CSV column) of vector labels holding the class (integer or text) or value.")
 @click.option("--head", type=click.Choice(["linear", "mlp", "rf", "unet"]), default="linear", show_default=True,
               help="unet: a small UNet on the whole map (regression).")
 @click.option("--task", type=click.Choice(["classify", "regress"]), default=None,
@@ -235,37 +317,75 @@ def _read_labels(path: Path):
 @click.option("--fraction", type=click.FloatRange(0, 1, min_open=True), default=1.0, show_default=True,
               help="Fraction of the training labels used (stratified by class when classifying).")
 @click.option("--ignore", default=None, metavar="VALUES",
-              help='Comma-separated label values to drop, or "none" [default: 0 (no data) for classify, none for regress].')
+              help='Comma-separated label values to drop, or "none" [default: 0 (no data) for classify with raster '
+                   'labels, none otherwise].')
 @click.option("--steps", type=click.IntRange(min=1), default=300, show_default=True, help="Training steps of the unet head.")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--out", type=click.Path(path_type=Path), default=None,
-              help="Output prefix: OUT.npy (the predicted map) and OUT.json (the metrics).")
+              help="Output prefix: OUT.npy and OUT.tif (the predicted map; OUT_EPSGxxxxx.* per UTM zone when the "
+                   "tiles are in several; the .tif when the grid is known) and OUT.json (the metrics).")
 @click.option("--overwrite", is_flag=True)
-def probe(embeddings: Path, labels_path: Path, head: str, task: str | None, split: str, block: int, fraction: float,
+def probe(embeddings: Path, year: int | None, bbox: tuple[float, ...] | None, labels_path: Path,
+          label_field: str | None, head: str, task: str | None, split: str, block: int, fraction: float,
           ignore: str | None, steps: int, seed: int, out: Path | None, overwrite: bool) -> None:
-    """Train a head on an embedding map (.npy pair from `stfusion embed infer`) and score it on
-    held-out checkerboard blocks: macro-F1 and overall accuracy, or RMSE, MAE and R².
+    """Train a head on EMBEDDINGS (an .npy pair from `stfusion embed infer`, or a geotessera
+    embeddings folder) and score it on held-out checkerboard blocks: macro-F1, overall accuracy, the
+    F1 of each class and the confusion matrix, or RMSE, MAE and R².
 
     \b
     stfusion embed probe maps/eo.npy --labels lulc.tif --head mlp --fraction 0.05
     stfusion embed probe maps/eo.npy --labels height.npy --head unet --block 16 --out probe/height
+    stfusion embed probe tessera/ --year 2024 --labels fields.gpkg --label-field crop --out probe/crops
     """
     import json
     import math
 
     from ..bench.atomic import write_text
+    from ..core.errors import ShapeMismatchError, UnknownParameterError
     from ..embed.heads import probe as run_probe
-    from ..embed.maps import _save_npy, load_npy_pair
+    from ..embed.maps import _save_npy
+    from ..embed.zones import side_by_side
+    from ..embed.zones import split as split_maps
+    from ..io.vector_labels import is_vector
 
-    targets = None if out is None else (out.with_suffix(".npy"), out.with_suffix(".json"))
-    for path in targets or ():
+    sources = _sources(embeddings, year, bbox)
+    many = len(sources) > 1
+    maps = [] if out is None else [(_named(out, label, many, ".npy"), _named(out, label, many, ".tif") if geo else None)
+                                   for label, geo, _ in sources]
+    for path in [p for pair in maps for p in pair if p is not None] + ([out.with_suffix(".json")] if out else []):
         check_output(path, overwrite)
     values = _ignore_values(ignore)
-    emb = load_npy_pair(embeddings)
-    labels = _read_labels(labels_path)
+    vector = None
+    if is_vector(labels_path):
+        from ..io.vector_labels import read_vector_labels
+
+        vector = read_vector_labels(labels_path, label_field)
+    elif label_field is not None:
+        raise UnknownParameterError(f"--label-field names a field of vector or CSV labels; {labels_path.name} is a "
+                                    "raster or .npy")
+    elif many:
+        raise ShapeMismatchError(f"the tiles are in {len(sources)} UTM zones ({', '.join(s[0] for s in sources)}), "
+                                 "which one label raster cannot cover; give vector labels or a --bbox in one zone")
+    grids = [load() for _, _, load in sources]
+    extra: dict = {}
+    if vector is not None:
+        from ..io.label_grid import rasterise_labels
+
+        label_maps, counts = rasterise_labels(vector, grids)
+        click.echo(counts.line())
+        values = () if values is None else values  # unlabelled pixels are NaN; every value is a class
+        extra = {"label_field": label_field, "label_counts": vars(counts)}
+        if vector.names:
+            extra["class_names"] = dict(enumerate(vector.names, start=1))
+    else:
+        label_maps = [_read_labels(labels_path)]
+    emb, places = side_by_side([g.values for g in grids])
+    labels, _ = side_by_side(label_maps)
     pred, metrics = run_probe(emb, labels, head=head, task=task, block=block, fraction=fraction, ignore=values,
                               seed=seed, steps=steps)
-    metrics.update(embeddings=str(embeddings), labels=str(labels_path))
+    metrics.update(embeddings=str(embeddings), labels=str(labels_path), **extra)
+    if many:
+        metrics["zones"] = [g.label for g in grids]
     click.echo(f"{head} head ({metrics['task']}), {split} of {block}-px blocks: {metrics['train_pixels']} train / "
                f"{metrics['test_pixels']} test pixels")
     if metrics["task"] == "classify":
@@ -274,9 +394,30 @@ def probe(embeddings: Path, labels_path: Path, head: str, task: str | None, spli
     else:
         r2 = f"{metrics['r2']:.3f}" if math.isfinite(metrics["r2"]) else "n/a (constant test labels)"
         click.echo(f"RMSE {metrics['rmse']:.4g}  MAE {metrics['mae']:.4g}  R² {r2}")
-    if targets is not None:
-        targets[0].parent.mkdir(parents=True, exist_ok=True)
-        _save_npy(targets[0], pred)
+    if out is not None:
+        written = []
+        for piece, grid, (npy, tif) in zip(split_maps(pred, places), grids, maps):
+            npy.parent.mkdir(parents=True, exist_ok=True)
+            _save_npy(npy, piece)
+            written.append(npy)
+            if tif is not None:
+                written.append(_write_prediction(tif, piece, grid, metrics))
         plain = {k: None if isinstance(v, float) and not math.isfinite(v) else v for k, v in metrics.items()}
-        write_text(targets[1], json.dumps(plain, indent=2) + "\n")
-        click.echo(f"wrote {targets[0]} and {targets[1]}")
+        write_text(out.with_suffix(".json"), json.dumps(plain, indent=2) + "\n")
+        click.echo(f"wrote {', '.join(map(str, written))} and {out.with_suffix('.json')}")
+
+
+def _write_prediction(path: Path, pred, grid, metrics: dict) -> Path:
+    """The predicted map as a GeoTIFF on the grid: int32 classes (nodata ``metrics["nodata"]``) or
+    float32 values (NaN)."""
+    import numpy as np
+
+    from ..core.scene import RasterEncoding, Scene
+    from ..io import write_scene
+
+    classify = metrics["task"] == "classify"
+    valid = pred != metrics["nodata"] if classify else np.isfinite(pred)
+    enc = RasterEncoding("int32", nodata=metrics["nodata"]) if classify else RasterEncoding("float32")
+    scene = Scene(data=np.where(valid, pred, 0).astype(np.float32)[None], mask=valid, transform=grid.transform,
+                  crs=grid.crs, bands=("class" if classify else "value",), name=path.name)
+    return write_scene(scene, path, encoding=enc, overwrite=True)

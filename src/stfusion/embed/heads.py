@@ -185,7 +185,8 @@ def probe(emb: np.ndarray, labels: np.ndarray, *, head: str = "linear", task: st
     when classifying). ``task`` defaults to "classify", and to "regress" for the "unet" head.
     Returns the predicted map (int32 classes with ``metrics["nodata"]`` where the embedding has no
     data, or float32 values with NaN) and the metrics: macro-F1 and overall accuracy, or RMSE, MAE
-    and R², with the pixel counts."""
+    and R², with the pixel counts; a classification adds the F1 of each class and the confusion
+    matrix of the test pixels (rows: test label, columns: prediction)."""
     from stfusion.core.errors import NoDataError, ShapeMismatchError
 
     if head not in PROBE_HEADS:
@@ -247,13 +248,18 @@ def probe(emb: np.ndarray, labels: np.ndarray, *, head: str = "linear", task: st
         flat[okf] = model.predict(x[okf])
     truth, got = flat_y[te], flat[te]
     if classify:
-        from sklearn.metrics import f1_score
+        from sklearn.metrics import confusion_matrix, f1_score
 
         classes = np.unique(flat_y[tr_all]).astype(np.int64)
         nodata = -1 if -1 not in classes else int(classes.min()) - 1
-        metrics.update(classes=classes.tolist(), nodata=nodata,
-                       macro_f1=float(f1_score(truth.astype(np.int64), got.astype(np.int64), average="macro")),
-                       accuracy=float(np.mean(truth == got)))
+        t, g = truth.astype(np.int64), got.astype(np.int64)
+        seen = np.union1d(t, g)
+        metrics.update(classes=classes.tolist(), nodata=nodata, macro_f1=float(f1_score(t, g, average="macro")),
+                       accuracy=float(np.mean(truth == got)),
+                       f1_per_class=dict(zip(map(str, seen.tolist()),
+                                             f1_score(t, g, labels=seen, average=None, zero_division=0).tolist())),
+                       confusion={"classes": seen.tolist(), "rows": "test label", "columns": "predicted",
+                                  "matrix": confusion_matrix(t, g, labels=seen).tolist()})
         out = np.where(okf, np.nan_to_num(flat, nan=nodata), nodata).astype(np.int32)
     else:
         err = got - truth
