@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 
 from stfusion.core.errors import DateError, FileFormatError
-from io_rasters import make_tif  # noqa: F401  (pytest fixture)
 from stfusion.io import load_series, scan_folder
 from stfusion.io.folder import sensor_role
 

@@ -16,7 +16,6 @@ from stfusion.core.errors import (
     NoDataError,
     UnknownParameterError,
 )
-from io_rasters import make_tif  # noqa: F401  (pytest fixture)
 from stfusion.io import read_array, read_scene
 
 

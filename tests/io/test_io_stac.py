@@ -9,7 +9,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from io_rasters import make_tif  # noqa: F401  (pytest fixture)
 
 from stfusion.core.errors import DateError, FileFormatError, MissingDependencyError
 from stfusion.io.sensors import metadata_role

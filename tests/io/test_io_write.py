@@ -17,7 +17,6 @@ from stfusion.core.errors import (
     UnknownParameterError,
 )
 from stfusion.core.scene import RasterEncoding, Scene
-from io_rasters import make_tif  # noqa: F401  (pytest fixture)
 from stfusion.io import encode, read_array, read_scene, write_scene
 
 GEO = dict(transform=(30.0, 0.0, 500000.0, 0.0, -30.0, 4000000.0), crs="EPSG:32633")
@@ -125,7 +124,7 @@ def test_cog_layout(tmp_path):
 def test_existing_output_needs_overwrite(tmp_path):
     scene = _scene(np.ones((1, 2, 2)) * 0.2)
     path = write_scene(scene, tmp_path / "x.tif")
-    with pytest.raises(OutputExistsError, match="pass --overwrite"):
+    with pytest.raises(OutputExistsError, match="pass overwrite=True"):
         write_scene(scene, path)
     write_scene(scene.replace(data=np.full((1, 2, 2), 0.7, np.float32)), path, overwrite=True)
     assert read_array(path)[0][0, 0, 0] == pytest.approx(0.7)

@@ -8,7 +8,7 @@ import pytest
 
 from stfusion.core import predict_stsf
 from stfusion.core.errors import ResponseWarning
-from stfusion.core.observation import psf_kernel, spatial_degrade
+from stfusion.core.observation import psf_kernel
 from stfusion.data.stsf_blind import simulate_blind_stsf
 from stfusion.methods.classical.stsf_ops import prepare
 from stfusion.methods.classical.stsf_response import band_window, estimate_psf, estimate_srf
