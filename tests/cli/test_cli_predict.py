@@ -8,6 +8,7 @@ import numpy as np
 import rasterio
 from click.testing import CliRunner
 
+from stfusion.cli.errors import as_flags
 from stfusion.cli.main import cli
 
 from cli_rasters import write_tif
@@ -95,6 +96,16 @@ def test_all_nodata(scenes, tmp_path):
     write_tif(scenes["coarse2"], np.full((3, 32, 32), -9999, np.int16))
     out = tmp_path / "pred.tif"
     assert_refused(run(*predict_args(scenes, out)), out, "no valid pixel")
+
+
+def test_library_messages_name_python_arguments_and_the_cli_writes_flags():
+    assert as_flags("cnmf cannot run block by block; run it without chunk=N") == (
+        "cnmf cannot run block by block; run it without --chunk N")
+    assert as_flags("give checkpoint=CKPT (from `stfusion train dcstfn`) or fit=True; pass overwrite=True") == (
+        "give --checkpoint CKPT (from `stfusion train dcstfn`) or --fit; pass --overwrite")
+    assert as_flags("out_dir=/d/year=2020 is a file;\n choose one with year=YEAR") == (
+        "--out-dir /d/year=2020 is a file; choose one with --year YEAR")
+    assert as_flags("swap hs and ms; e.g. patch=32, my_ratio=2") == "swap --hs and --ms; e.g. patch=32, my_ratio=2"
 
 
 def test_unknown_method(scenes, tmp_path):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from stfusion.core.errors import ShapeMismatchError, UnknownParameterError
+from stfusion.core.errors import MissingInputError, ShapeMismatchError, UnknownParameterError
 from stfusion.embed.config import config
 from stfusion.embed.quantise import dequantise, quantise
 from stfusion.embed.sampling import sample_indices, two_views
@@ -86,5 +86,5 @@ def test_model_sizes_and_losses():
     q = torch.randn_like(p)
     assert float(mix_regulariser(p, p, q, 1.0, perm)) == pytest.approx(0.0, abs=1e-6)  # alpha = 1: the mix is view A
     assert float(mix_regulariser(p, p, q, 0.5, perm)) > 0
-    with pytest.raises(ValueError, match="missing ndvi"):
+    with pytest.raises(MissingInputError, match="missing ndvi"):
         tiny({"s2": (x, doy)})

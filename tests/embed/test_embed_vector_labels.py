@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from rasterio.warp import transform
 
-from stfusion.core.errors import CRSMismatchError, NoDataError, UnknownParameterError
+from stfusion.core.errors import CRSMismatchError, MissingInputError, NoDataError, UnknownParameterError
 from stfusion.io.label_grid import rasterise_labels
 from stfusion.io.tessera_mosaic import EmbeddingGrid
 from stfusion.io.vector_labels import read_vector_labels
@@ -89,7 +89,7 @@ def test_bad_vector_labels_are_one_line_errors(tmp_path):
     path = _geojson(tmp_path / "p.geojson", [({"type": "Point", "coordinates": [3.0, 52.35]}, {"crop": 1})])
     with pytest.raises(UnknownParameterError, match="'class' is not a field of p.geojson; its fields are: crop"):
         read_vector_labels(path, "class")
-    with pytest.raises(UnknownParameterError, match="--label-field"):
+    with pytest.raises(MissingInputError, match="label_field=NAME"):
         read_vector_labels(path, None)
     utm = _geojson(tmp_path / "u.geojson", [({"type": "Point", "coordinates": list(_centre(1, 1))}, {"crop": 1})])
     with pytest.raises(CRSMismatchError, match=r"longitude/latitude .* \(500015, 5\.79998e\+06\)"):

@@ -10,7 +10,8 @@ torch = pytest.importorskip("torch")
 from stsf_fixtures import tiny_stsf  # noqa: E402
 
 from stfusion.core import predict_stsf  # noqa: E402
-from stfusion.core.errors import CheckpointError, FitReport, ResponseWarning, UnknownParameterError  # noqa: E402
+from stfusion.core.errors import (  # noqa: E402
+    CheckpointError, FitReport, MissingWeightsError, ResponseWarning, UnknownParameterError)
 from stfusion.core.params.stsf import DcstsfParams  # noqa: E402
 from stfusion.methods.classical.stsf_ops import prepare, regress_bands  # noqa: E402
 from stfusion.methods.deep.stsf_run import build, train, train_dcstsf  # noqa: E402
@@ -94,7 +95,7 @@ def test_checkpoint_round_trip_and_refusals(tmp_path):
     fewer = type(sim.task)(hs=other.task.hs.select_bands(range(12)), ms=other.task.ms, ratio=3.0)
     with pytest.raises(CheckpointError, match="16 HS bands but the input has 12"):
         predict_stsf("dcstsf", fewer, checkpoint=str(ckpt))
-    with pytest.raises(UnknownParameterError, match="fit=true"):
+    with pytest.raises(MissingWeightsError, match="fit=True"):
         predict_stsf("dcstsf", sim.task)
 
 

@@ -9,6 +9,7 @@ import pytest
 
 from stfusion.core import (
     FusionTask,
+    MissingInputError,
     NoDataError,
     Pair,
     Scene,
@@ -62,9 +63,9 @@ def test_window_follows_the_program_and_the_default_is_symmetric():
 
 def test_missing_pixel_size_says_how_to_give_it():
     task = _task(transform=(1.0, 0.0, 0.0, 0.0, 1.0, 0.0))
-    with pytest.raises(UnknownParameterError, match="--set resolution=METRES"):
+    with pytest.raises(MissingInputError, match="pass resolution=METRES"):
         predict("starfm", task)
-    with pytest.raises(UnknownParameterError, match="--set resolution=METRES"):
+    with pytest.raises(MissingInputError, match="pass resolution=METRES"):
         starfm_halo(StarfmParams(), None)
     assert predict("starfm", task, resolution=30, search_distance=120).mask.all()
 

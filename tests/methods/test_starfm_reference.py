@@ -71,21 +71,21 @@ def reference(fine, fmask, coarse, cmask, target, tmask, p: StarfmParams, res: f
                 dist = 1.0 + np.hypot(yy - i, xx - j) * res / p.search_distance
                 weights, preds, zero = [], [], []
                 for k in centre:
-                    l, m, mt = L[k][r, c], M[k][r, c], Mt[r, c]
+                    fl, m, mt = L[k][r, c], M[k][r, c], Mt[r, c]
                     ok = fmask[k][r, c] & cmask[k][r, c] & tmask[r, c]
                     if p.use_spatial:
-                        ok &= (l >= lo) & (l <= hi) & (m >= lo) & (m <= hi) & (mt >= lo) & (mt <= hi)
+                        ok &= (fl >= lo) & (fl <= hi) & (m >= lo) & (m <= hi) & (mt >= lo) & (mt <= hi)
                         if classes is not None:
                             ok &= classes[k][r, c] == classes[k][i, j]
                         else:
-                            d = np.abs(l - L[k][i, j])
+                            d = np.abs(fl - L[k][i, j])
                             ok &= (d < F32(slc[k])) | (d == 0)
-                    s, t = np.abs(m - l), np.abs(m - mt)
+                    s, t = np.abs(m - fl), np.abs(m - mt)
                     if p.filter_rule == "paper":
                         ok &= (s < a_ref) & (t < b_ref)
                     else:
                         ok &= ~((s > a_ref) & (t > b_ref))
-                    pred = l.astype(np.float64) + mt - m
+                    pred = fl.astype(np.float64) + mt - m
                     if p.weighting == "logistic":
                         cost = np.log(s.astype(np.float64) * big_b + 1) * np.log(t.astype(np.float64) * big_b + 1)
                         zero += list(pred[ok & (cost == 0)])

@@ -48,9 +48,9 @@ def test_matches_pixel_by_pixel_definition():
     keep = np.ones(truth.shape[1:], dtype=bool)
     result = apa(truth, pred)
     for k in range(2):
-        e, l = reference_apa(truth[k], pred[k], keep)
+        e, lbp = reference_apa(truth[k], pred[k], keep)
         assert result.edge[k] == pytest.approx(e, abs=1e-12)
-        assert result.lbp[k] == pytest.approx(l, abs=1e-12)
+        assert result.lbp[k] == pytest.approx(lbp, abs=1e-12)
     d = pred - truth
     np.testing.assert_allclose(result.ad, d.mean(axis=(1, 2)))
     np.testing.assert_allclose(result.rmse, np.sqrt((d**2).mean(axis=(1, 2))))
@@ -66,9 +66,9 @@ def test_masked_uses_pixels_with_valid_3x3_neighbourhood():
             keep[y, x] = mask[y - 1 : y + 2, x - 1 : x + 2].all()
     result = apa(truth, pred, mask=mask)
     for k in range(2):
-        e, l = reference_apa(truth[k], pred[k], keep)
+        e, lbp = reference_apa(truth[k], pred[k], keep)
         assert result.edge[k] == pytest.approx(e, abs=1e-12)
-        assert result.lbp[k] == pytest.approx(l, abs=1e-12)
+        assert result.lbp[k] == pytest.approx(lbp, abs=1e-12)
     d = (pred - truth)[:, mask]
     np.testing.assert_allclose(result.ad, d.mean(axis=1))
 

@@ -82,7 +82,10 @@ def _item(path: str, day: int) -> DatedRaster:
 
 def test_pairs_nearest_clear_before_and_after():
     cands = [(_item(f"f{d}", d), _item(f"c{d}", d)) for d in (1, 20, 40)]
-    picked = lambda method, day: [(f.date - D(0)).days for f, _ in choose_pairs(D(day), cands, get_spec(method))]
+
+    def picked(method: str, day: int) -> list[int]:
+        return [(f.date - D(0)).days for f, _ in choose_pairs(D(day), cands, get_spec(method))]
+
     assert picked("starfm", 15) == [1, 20]  # the nearest before and after
     assert picked("fsdaf", 15) == [20]  # one-pair method: the nearer
     assert picked("fsdaf", 30) == [20]  # a tie: the earlier

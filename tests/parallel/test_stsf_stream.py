@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import rasterio
 
-from stfusion.core.errors import FileFormatError, OutputExistsError, UnknownParameterError
+from stfusion.core.errors import FileFormatError, InvalidParameterError, OutputExistsError, UnknownParameterError
 from stfusion.core.registry import list_methods
 from stfusion.core.run import predict_stsf
 from stfusion.core.scene import RasterEncoding
@@ -107,9 +107,9 @@ def test_a_killed_run_resumes_and_computes_only_the_missing_blocks(files, tmp_pa
 
 def test_bad_input_gets_one_line_and_no_output(files, tmp_path):
     out = tmp_path / "out.tif"
-    with pytest.raises(UnknownParameterError, match="cnmf cannot run block by block; run it without --chunk"):
+    with pytest.raises(InvalidParameterError, match="cnmf cannot run block by block; run it without chunk=N"):
         stream_stsf("cnmf", files["hs"], files["ms"], out)
-    with pytest.raises(UnknownParameterError, match="fuser=cnmf cannot run block by block"):
+    with pytest.raises(InvalidParameterError, match="fuser=cnmf cannot run block by block"):
         stream_stsf("cascade", files["hs"], files["ms"], out, params={"fuser": "cnmf"})
     with pytest.raises(UnknownParameterError, match="starfm is not an STSF method"):
         stream_stsf("starfm", files["hs"], files["ms"], out)
@@ -118,7 +118,7 @@ def test_bad_input_gets_one_line_and_no_output(files, tmp_path):
     with pytest.raises(FileFormatError, match="cannot be read in windows; convert it to GeoTIFF"):
         stream_stsf("gsa", cube, files["ms"], out)
     out.write_bytes(b"x")
-    with pytest.raises(OutputExistsError, match="--overwrite"):
+    with pytest.raises(OutputExistsError, match="overwrite=True"):
         stream_stsf("gsa", files["hs"], files["ms"], out)
     out.unlink()
     assert not list(tmp_path.glob(".*")) and not out.exists()

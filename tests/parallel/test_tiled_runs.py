@@ -76,6 +76,7 @@ def test_class_map_errors_are_one_line(files, tmp_path):
     result = run("predict", "delta", "--pair", files["fine"], files["coarse"], "--target", files["target"],
                  "--out", out, "--ratio", 8, "--classes", files["classes"])
     assert result.exit_code == 2 and "takes no class map" in result.stderr and not out.exists()
+    assert "drop --classes MAP" in result.stderr  # the library's classes=MAP, as the CLI's flag
     with rasterio.open(files["fine"]) as src:
         profile = src.profile | {"count": 1, "dtype": "uint8", "nodata": None, "width": 10}
     small = tmp_path / "small.tif"

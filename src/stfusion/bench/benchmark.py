@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
-from ..core.errors import OutputExistsError
+from ..core.errors import OutputExistsError, require
 from . import report_figures as rf
 from .atomic import staging_dir, write_text
 from .cache import CACHE_DIR
@@ -73,8 +73,7 @@ def _figures(runs: DatasetRuns) -> dict[str, bytes]:
 
 
 def _meta(command: str, records: Sequence[dict[str, Any]], seed: int, synthetic_size: int) -> dict[str, Any]:
-    import matplotlib
-
+    matplotlib = require("matplotlib", "plot")
     deep = any(r.get("versions", {}).get("torch") for r in records)
     return {
         "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),

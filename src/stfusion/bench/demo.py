@@ -237,7 +237,7 @@ def run_demo(out: str | Path, *, seed: int = 0, overwrite: bool = False,
     A folder ``out`` that already holds files is refused unless ``overwrite``."""
     out = Path(out)
     if out.is_dir() and any(out.iterdir()) and not overwrite:
-        raise OutputExistsError(f"output folder {out} is not empty; pass --overwrite to replace its files")
+        raise OutputExistsError(f"output folder {out} is not empty; pass overwrite=True to replace its files")
     settings = settings or DemoSettings()
     ratio = synthetic_ratio(settings.stf_size)
     series = make_series(SyntheticConfig(size=(settings.stf_size,) * 2, ratio=ratio, seed=seed))

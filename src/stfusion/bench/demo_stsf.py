@@ -55,5 +55,8 @@ def hs_scene(size: int = 96, bands: int = 48, seed: int = 0) -> Scene:
 
 
 def stsf_task(size: int = 96, bands: int = 48, seed: int = 0) -> SimulatedSTSF:
-    """The demo's STSF experiment on `hs_scene`: ratio 3, Sentinel-2 10 m MS bands, senescence at t2 (SIMULATED)."""
-    return simulate_stsf(hs_scene(size, bands, seed), ratio=HS_RATIO, seed=seed)
+    """The demo's STSF experiment on `hs_scene`: ratio 3, Sentinel-2 10 m MS bands, senescence at t2 (SIMULATED).
+
+    The MS bands use the Gaussian Sentinel-2 responses, so the demo gives the same numbers with or
+    without the optional pyrsr (``stfusion[srf]``, the measured responses)."""
+    return simulate_stsf(hs_scene(size, bands, seed), ratio=HS_RATIO, srf="sentinel2-gaussian", seed=seed)

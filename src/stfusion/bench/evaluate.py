@@ -24,7 +24,7 @@ def evaluate_files(
     """Read both rasters, compute every metric over the pixels valid in both, write the requested outputs."""
     for path in (json_out, apa_out):
         if path is not None and Path(path).exists() and not overwrite:
-            raise OutputExistsError(f"output {path} exists; pass --overwrite to replace it")
+            raise OutputExistsError(f"output {path} exists; pass overwrite=True to replace it")
     t = read_scene(truth)
     p = read_scene(pred)
     report = evaluate(t, p, ratio=ratio, data_range=data_range)

@@ -17,6 +17,7 @@ from typing import Any, Sequence, Union
 
 import numpy as np
 
+from ..core.errors import require
 from ..core.scene import Scene
 from ..core.task import FusionTask, STSFTask
 
@@ -143,8 +144,7 @@ def panel_size(rows: int, cols: int) -> tuple[float, float]:
 
 
 def _pyplot() -> Any:
-    import matplotlib
-
+    matplotlib = require("matplotlib", "plot")
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 

@@ -15,6 +15,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
+from ..core.errors import require
 from ..core.scene import Scene
 from ..metrics import apa_diagram
 from .quicklook import QuickRow, Task, header_panels, quicklook_pages, run_label
@@ -27,8 +28,7 @@ DPI = 80
 
 
 def _pyplot() -> Any:
-    import matplotlib
-
+    matplotlib = require("matplotlib", "plot")
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 

@@ -17,7 +17,7 @@ from typing import Any, Iterable, Iterator, Mapping
 import numpy as np
 from tqdm import tqdm
 
-from ..core.errors import InputError, MissingDependencyError, UnknownParameterError
+from ..core.errors import InputError, InvalidParameterError, MissingDependencyError, MissingWeightsError
 from ..core.registry import MethodSpec, get_spec, list_methods
 from ..core.run import predict, predict_stsf
 from ..core.scene import Scene
@@ -58,9 +58,9 @@ class Selection:
             get_spec(method).make_params({**self.params.get(method, {}), **over})
         for name in self.checkpoints:
             if not get_spec(name).needs_training:
-                raise UnknownParameterError(f"--checkpoint {name}=...: {name} needs no training; drop it")
+                raise InvalidParameterError(f"checkpoints[{name!r}]: {name} needs no training; drop it")
             if not Path(self.checkpoints[name]).is_file():
-                raise UnknownParameterError(f"checkpoint {self.checkpoints[name]} of {name} not found; check the path")
+                raise MissingWeightsError(f"checkpoint {self.checkpoints[name]} of {name} not found; check the path")
         for name, over in self.params.items():
             get_spec(name).make_params(over)
 

@@ -43,13 +43,13 @@ def _checkpoints(items: tuple[str, ...]) -> dict[str, str]:
 
 
 def _method_sets(items: tuple[str, ...]) -> dict[str, dict[str, str]]:
-    from ..core.errors import UnknownParameterError
+    from ..core.errors import InvalidParameterError
 
     out: dict[str, dict[str, str]] = {}
     for key, value in parse_sets(items).items():
         method, sep, name = key.partition(".")
         if not sep or not name:
-            raise UnknownParameterError(f"--set {key}={value}: write METHOD.KEY=VALUE, e.g. --set starfm.window=31")
+            raise InvalidParameterError(f"--set {key}={value}: write METHOD.KEY=VALUE, e.g. --set starfm.window=31")
         out.setdefault(method.lower(), {})[name] = value
     return out
 
@@ -57,13 +57,13 @@ def _method_sets(items: tuple[str, ...]) -> dict[str, dict[str, str]]:
 def _variants(items: tuple[str, ...]) -> dict[str, tuple[str, dict[str, str]]]:
     """``("edcstfn.alpha=0", "dcstsf.seu=false,ecu=false")`` -> label -> (method, overrides)."""
     from ..bench.runner import variant_label
-    from ..core.errors import UnknownParameterError
+    from ..core.errors import InvalidParameterError
 
     out = {}
     for item in items:
         method, sep, rest = item.partition(".")
         if not sep or "=" not in rest:
-            raise UnknownParameterError(f"--variant {item}: write METHOD.KEY=VALUE[,KEY=VALUE], "
+            raise InvalidParameterError(f"--variant {item}: write METHOD.KEY=VALUE[,KEY=VALUE], "
                                         "e.g. --variant edcstfn.alpha=0")
         over = parse_sets(tuple(rest.split(",")))
         out[variant_label(method.lower(), over)] = (method.lower(), over)

@@ -55,7 +55,7 @@ def predict(method: str, pairs: tuple[tuple[Path, Path], ...], target: Path, out
             scheduler: str | None, checkpoint: Path | None, fit: bool, device: str | None, cog: bool,
             overwrite: bool) -> None:
     """Predict the fine image at the date of TARGET with METHOD (see `stfusion methods`)."""
-    from ..core.errors import UnknownParameterError
+    from ..core.errors import InvalidParameterError
     from ..core.registry import get_spec
     from ..io.pair_checks import check_pairs
     from ..parallel import predict_files
@@ -64,9 +64,9 @@ def predict(method: str, pairs: tuple[tuple[Path, Path], ...], target: Path, out
     deep = {"checkpoint": str(checkpoint) if checkpoint else None, "fit": "true" if fit else None, "device": device}
     deep = {k: v for k, v in deep.items() if v is not None}
     if deep and not get_spec(method).needs_training:
-        raise UnknownParameterError(f"--{next(iter(deep))} is for the deep methods; {method} needs no training")
+        raise InvalidParameterError(f"--{next(iter(deep))} is for the deep methods; {method} needs no training")
     if checkpoint and fit:
-        raise UnknownParameterError("give --checkpoint or --fit, not both")
+        raise InvalidParameterError("give --checkpoint or --fit, not both")
     params.update(deep)
     check_output(out, overwrite)
     check_pairs(pairs, target, ratio=ratio)

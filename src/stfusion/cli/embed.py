@@ -185,7 +185,7 @@ def _sources(embeddings: Path, year: int | None, bbox: tuple[float, ...] | None)
     folder (headers read, tiles not yet), or the .npy pair (label "")."""
     from functools import partial
 
-    from ..core.errors import UnknownParameterError
+    from ..core.errors import InvalidParameterError
 
     if embeddings.is_dir():
         from ..io.tessera import find_tiles
@@ -194,7 +194,7 @@ def _sources(embeddings: Path, year: int | None, bbox: tuple[float, ...] | None)
         return [(zone_label(crs), True, partial(mosaic, tiles, bbox))
                 for crs, tiles in by_zone(find_tiles(embeddings, year, bbox)).items()]
     if year is not None or bbox is not None:
-        raise UnknownParameterError(f"--year and --bbox select the tiles of a geotessera folder; {embeddings} is "
+        raise InvalidParameterError(f"--year and --bbox select the tiles of a geotessera folder; {embeddings} is "
                                     "an .npy pair")
     tif = embeddings.with_suffix(".tif")
     return [("", tif.is_file(), partial(_pair_grid, embeddings, tif))]
@@ -245,8 +245,9 @@ def visualize(embeddings: Path, year: int | None, bbox: tuple[float, ...] | None
     paths = [_named(out, label, len(sources) > 1, out.suffix) for label, _, _ in sources]
     for path in paths:
         check_output(path, overwrite)
-    import matplotlib
+    from ..core.errors import require
 
+    matplotlib = require("matplotlib", "plot")
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
@@ -259,7 +260,7 @@ def visualize(embeddings: Path, year: int | None, bbox: tuple[float, ...] | None
 
 def _ignore_values(text: str | None) -> tuple[float, ...] | None:
     """``--ignore`` "0,255" -> (0.0, 255.0); "none" -> (); not given -> None (the task's default)."""
-    from ..core.errors import UnknownParameterError
+    from ..core.errors import InvalidParameterError
 
     if text is None:
         return None
@@ -268,7 +269,7 @@ def _ignore_values(text: str | None) -> tuple[float, ...] | None:
     try:
         return tuple(float(v) for v in text.split(","))
     except ValueError:
-        raise UnknownParameterError(f"--ignore {text!r} is not a comma-separated list of numbers; "
+        raise InvalidParameterError(f"--ignore {text!r} is not a comma-separated list of numbers; "
                                     "write e.g. --ignore 0,255 or --ignore none") from None
 
 
@@ -341,7 +342,7 @@ def probe(embeddings: Path, year: int | None, bbox: tuple[float, ...] | None, la
     import math
 
     from ..bench.atomic import write_text
-    from ..core.errors import ShapeMismatchError, UnknownParameterError
+    from ..core.errors import InvalidParameterError, ShapeMismatchError
     from ..embed.heads import probe as run_probe
     from ..embed.maps import _save_npy
     from ..embed.zones import side_by_side
@@ -361,7 +362,7 @@ def probe(embeddings: Path, year: int | None, bbox: tuple[float, ...] | None, la
 
         vector = read_vector_labels(labels_path, label_field)
     elif label_field is not None:
-        raise UnknownParameterError(f"--label-field names a field of vector or CSV labels; {labels_path.name} is a "
+        raise InvalidParameterError(f"--label-field names a field of vector or CSV labels; {labels_path.name} is a "
                                     "raster or .npy")
     elif many:
         raise ShapeMismatchError(f"the tiles are in {len(sources)} UTM zones ({', '.join(s[0] for s in sources)}), "

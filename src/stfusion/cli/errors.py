@@ -2,10 +2,38 @@
 
 from __future__ import annotations
 
+import re
+
 import click
 from click.exceptions import NoArgsIsHelpError
 
 from ..core.errors import InputError, MissingDependencyError
+
+SWITCHES = ("fit", "overwrite")
+"""Python arguments the library's messages name as ``NAME=True`` that are command-line switches (``--fit``)."""
+
+OPTIONS = ("checkpoint", "chunk", "classes", "coarse_pattern", "device", "fine_pattern", "label_field", "min_clear",
+           "out_dir", "ratio", "year")
+"""Python arguments the library's messages name as ``NAME=VALUE`` that are command-line options
+(``chunk=N`` is ``--chunk N``, ``out_dir=DIR`` is ``--out-dir DIR``)."""
+
+PHRASES = (("swap hs and ms", "swap --hs and --ms"),)
+"""Whole phrases of the library's messages and their command-line wording."""
+
+_ARGUMENT = re.compile(rf"(?<![\w/\\.-])(?:({'|'.join(SWITCHES)})=[Tt]rue\b|({'|'.join(OPTIONS)})=)")
+
+
+def _flag(match: re.Match[str]) -> str:
+    switch, option = match.groups()
+    return f"--{switch}" if switch else f"--{option.replace('_', '-')} "
+
+
+def as_flags(message: str) -> str:
+    """A library message on one line, with the Python arguments it names written as command-line flags."""
+    text = _ARGUMENT.sub(_flag, " ".join(message.split()))
+    for phrase, flags in PHRASES:
+        text = text.replace(phrase, flags)
+    return text
 
 
 def _usage_line(exc: click.UsageError, ctx: click.Context) -> str:
@@ -40,8 +68,7 @@ class Group(click.Group):
         try:
             return super().invoke(ctx)
         except (InputError, MissingDependencyError) as exc:
-            message = " ".join(str(exc).split())
-            click.echo(f"stfusion: error: {message}", err=True)
+            click.echo(f"stfusion: error: {as_flags(str(exc))}", err=True)
             ctx.exit(2)
         except NoArgsIsHelpError:
             raise

@@ -11,7 +11,7 @@ from stfusion.core.errors import FitReport, InputWarning, ResponseWarning
 from .bench import bench
 from .commands import demo, evaluate, methods, predict
 from .embed import embed
-from .errors import Group
+from .errors import Group, as_flags
 from .series import series
 from .stsf import stsf
 from .train import train
@@ -21,10 +21,10 @@ _default_showwarning = warnings.showwarning
 
 
 def _one_line(message, category, filename, lineno, file=None, line=None) -> None:  # noqa: ANN001
-    """`ResponseWarning` and `InputWarning` as one line ("stfusion: warning: ..."), `FitReport` as "stfusion: ...";
-    other warnings as Python prints them."""
+    """`ResponseWarning` and `InputWarning` as one line ("stfusion: warning: ...", Python arguments written as
+    flags), `FitReport` as "stfusion: ..."; other warnings as Python prints them."""
     if issubclass(category, (ResponseWarning, InputWarning)):
-        click.echo(f"stfusion: warning: {message}", err=True)
+        click.echo(f"stfusion: warning: {as_flags(str(message))}", err=True)
     elif issubclass(category, FitReport):
         click.echo(f"stfusion: {message}", err=True)
     else:

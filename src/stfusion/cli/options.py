@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..core.errors import OutputExistsError, UnknownParameterError
+from ..core.errors import InvalidParameterError, OutputExistsError
 
 
 def parse_sets(items: tuple[str, ...]) -> dict[str, str]:
-    """``("k=v", ...)`` → ``{"k": "v"}``; a malformed item is an `UnknownParameterError`."""
+    """``("k=v", ...)`` → ``{"k": "v"}``; a malformed item is an `InvalidParameterError`."""
     out: dict[str, str] = {}
     for item in items:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
-            raise UnknownParameterError(f"--set {item!r} is not KEY=VALUE; write e.g. --set power=2")
+            raise InvalidParameterError(f"--set {item!r} is not KEY=VALUE; write e.g. --set power=2")
         out[key.strip()] = value.strip()
     return out
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from ..core.errors import DateError, UnknownParameterError
+from ..core.errors import DateError, InvalidParameterError
 from .options import parse_sets
 
 
@@ -34,9 +34,9 @@ def parse_codes(text: str) -> tuple[float, ...]:
     try:
         codes = tuple(float(t) for t in text.split(",") if t.strip())
     except ValueError:
-        raise UnknownParameterError(f"--clear-codes {text!r} is not a list of numbers; write e.g. --clear-codes 0,1") from None
+        raise InvalidParameterError(f"--clear-codes {text!r} is not a list of numbers; write e.g. --clear-codes 0,1") from None
     if not codes:
-        raise UnknownParameterError("--clear-codes is empty; write e.g. --clear-codes 0,1")
+        raise InvalidParameterError("--clear-codes is empty; write e.g. --clear-codes 0,1")
     return codes
 
 

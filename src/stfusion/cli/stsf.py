@@ -109,7 +109,7 @@ def stsf(method: str, hs: Path, ms: Path, ms_target: Path | None, out: Path, rat
 
     The output is the fine HS image on the MS grid, with the HS band names (wavelengths) as band
     descriptions. With --chunk it is streamed block by block in bounded memory."""
-    from ..core.errors import UnknownParameterError
+    from ..core.errors import InvalidParameterError
     from ..core.registry import get_spec
     from ..core.run import predict_stsf
     from ..io import write_scene
@@ -119,16 +119,16 @@ def stsf(method: str, hs: Path, ms: Path, ms_target: Path | None, out: Path, rat
     deep = {"checkpoint": str(checkpoint) if checkpoint else None, "fit": "true" if fit else None, "device": device}
     deep = {k: v for k, v in deep.items() if v is not None}
     if deep and not spec.needs_training:
-        raise UnknownParameterError(f"--{next(iter(deep))} is for dcstsf; {spec.name} needs no training")
+        raise InvalidParameterError(f"--{next(iter(deep))} is for dcstsf; {spec.name} needs no training")
     if checkpoint and fit:
-        raise UnknownParameterError("give --checkpoint or --fit, not both")
+        raise InvalidParameterError("give --checkpoint or --fit, not both")
     params.update(deep)
     check_output(out, overwrite)
     if chunk is not None:
         click.echo(f"wrote {_stream(spec.name, hs, ms, ms_target, out, ratio, srf, wavelengths, params, chunk, workers, overwrite)}")
         return
     if workers is not None:
-        raise UnknownParameterError("--workers is for streamed runs; add --chunk N")
+        raise InvalidParameterError("--workers is for streamed runs; add --chunk N")
     task = load_stsf_task(hs, ms, ms_target, ratio, srf, wavelengths)
     result = predict_stsf(spec.name, task, **params)
     click.echo(f"wrote {write_scene(result, out, overwrite=overwrite)}")

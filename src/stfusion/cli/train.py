@@ -40,7 +40,7 @@ def train(method: str, data_dir: Path | None, coarse_dir: Path | None, fine_patt
           steps: int | None, device: str, sets: tuple[str, ...], out: Path, log: Path | None, overwrite: bool) -> None:
     """Train METHOD (stfdcnn, dcstfn, edcstfn, ganstfm) on dated fine/coarse pairs, or dcstsf on an HS
     image and the MS image of its date (Wald's reduced-scale protocol); write a checkpoint."""
-    from ..core.errors import UnknownParameterError
+    from ..core.errors import InvalidParameterError, MissingInputError, UnknownParameterError
     from ..core.registry import get_spec
     from ..data.training import shared_training_set, stack_from_folder, synthetic_stacks
     from ..methods.deep.run import train as run_train
@@ -55,12 +55,12 @@ def train(method: str, data_dir: Path | None, coarse_dir: Path | None, fine_patt
         given["steps"] = str(steps)
     if spec.task == "stsf":
         if hs is None or ms is None:
-            raise UnknownParameterError(f"{spec.name} trains on --hs HS_T1 --ms MS_T1 (not --data/--dataset)")
+            raise MissingInputError(f"{spec.name} trains on --hs HS_T1 --ms MS_T1 (not --data/--dataset)")
         check_output(out, overwrite)
         _train_stsf(spec, given, load_stsf_task(hs, ms, None, ratio, srf, wavelengths), out, log)
         return
     if (data_dir is None) == (dataset is None):
-        raise UnknownParameterError("give either --data FOLDER or --dataset NAME")
+        raise InvalidParameterError("give either --data FOLDER or --dataset NAME")
     check_output(out, overwrite)
     params = spec.make_params(given)
     if dataset is not None:

@@ -8,8 +8,11 @@ from .errors import (
     ExtentMismatchError,
     FileFormatError,
     InputError,
+    InvalidParameterError,
     InvalidValueError,
     MissingDependencyError,
+    MissingInputError,
+    MissingWeightsError,
     NoDataError,
     OutputExistsError,
     RatioError,
@@ -25,7 +28,8 @@ from .task import FusionTask, Pair, STSFTask, check_compatible, check_same_grid
 
 __all__ = [
     "BandMismatchError", "CRSMismatchError", "DateError", "DTypeError", "ExtentMismatchError",
-    "FileFormatError", "InputError", "InvalidValueError", "MissingDependencyError", "NoDataError",
+    "FileFormatError", "InputError", "InvalidParameterError", "InvalidValueError", "MissingDependencyError",
+    "MissingInputError", "MissingWeightsError", "NoDataError",
     "OutputExistsError", "RatioError", "ShapeMismatchError", "StfusionError", "UnknownMethodError",
     "UnknownParameterError", "REGISTRY", "MethodSpec", "get_spec", "list_methods", "predict", "predict_stsf",
     "IDENTITY", "RasterEncoding", "Scene", "Transform", "FusionTask", "Pair", "STSFTask",

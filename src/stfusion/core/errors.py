@@ -64,7 +64,19 @@ class UnknownMethodError(InputError):
 
 
 class UnknownParameterError(InputError):
-    """A method parameter does not exist or its value cannot be used."""
+    """A parameter (or option) name that does not exist, or a value outside its fixed set of choices
+    (an unknown method, data set, sensor, driver, ...). The classes below subclass it so that code
+    catching it still catches them."""
+
+
+class InvalidParameterError(UnknownParameterError):
+    """A parameter value that cannot be used: of the wrong type, out of range, or inconsistent with
+    another parameter or with the input (including options that cannot be combined)."""
+
+
+class MissingInputError(UnknownParameterError):
+    """A required input or argument is absent or empty (no training scenes, no matching dates, no
+    label field, ...)."""
 
 
 class SchedulerError(InputError):
@@ -94,6 +106,11 @@ def require(module: str, extra: str):
 
 class CheckpointError(InputError):
     """A checkpoint that is missing, unreadable, or does not fit the input."""
+
+
+class MissingWeightsError(MissingInputError, CheckpointError):
+    """A learned model has no weights: no checkpoint was given (or its file does not exist) and it was not
+    trained (``fit=True``). Also a `CheckpointError`."""
 
 
 class ResponseWarning(UserWarning):

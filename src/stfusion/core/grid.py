@@ -51,7 +51,7 @@ def grid_ratio(fine: Scene, coarse: Scene) -> float:
     if fine.transform == IDENTITY or coarse.transform == IDENTITY:
         raise RatioError(
             f"cannot infer the coarse/fine ratio: scene {fine.label if fine.transform == IDENTITY else coarse.label} "
-            "has no georeferencing; resample the coarse image to the fine grid and pass --ratio R"
+            "has no georeferencing; resample the coarse image to the fine grid and pass ratio=R"
         )
     fx, fy = pixel_size(fine)
     cx, cy = pixel_size(coarse)

@@ -15,7 +15,7 @@ from types import ModuleType
 from typing import Any, Callable, Iterable, Mapping
 
 from .blockwise import BlockwiseMethod
-from .errors import UnknownMethodError, UnknownParameterError
+from .errors import InvalidParameterError, UnknownMethodError, UnknownParameterError
 from .params import DeltaParams, NoChangeParams
 from .params.estarfm import EstarfmParams, estarfm_halo
 from .params.starfm import StarfmParams, starfm_halo
@@ -64,7 +64,7 @@ class MethodSpec:
         """The method's module as a `BlockwiseMethod`, or a one-line error for a method that cannot be tiled."""
         module = self.load() if self.blockwise else None
         if not isinstance(module, BlockwiseMethod):
-            raise UnknownParameterError(f"{self.name} cannot run block by block; run it without --chunk")
+            raise InvalidParameterError(f"{self.name} cannot run block by block; run it without chunk=N")
         return module
 
     def make_params(self, overrides: Mapping[str, Any] | None = None) -> Any:
@@ -123,7 +123,7 @@ def _parse_value(method: str, key: str, value: Any, hint: Any) -> Any:
         if base is float:
             return float(text)
     except ValueError:
-        raise UnknownParameterError(
+        raise InvalidParameterError(
             f"{method}: {key}={value!r} is not a valid {base.__name__}; give e.g. {key}={_example(base)}"
         ) from None
     return text

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from .errors import ShapeMismatchError, UnknownParameterError
+from .errors import InvalidParameterError, ShapeMismatchError, UnknownParameterError
 from .registry import MethodSpec, get_spec, list_methods
 from .scene import Scene
 from .task import FusionTask, Pair, STSFTask
@@ -23,14 +23,14 @@ def check_pairs(spec: MethodSpec, task: FusionTask) -> None:
     """`ShapeMismatchError` unless ``task`` has as many pairs as the method takes."""
     n = len(task.pairs)
     if n < spec.min_pairs or (spec.max_pairs is not None and n > spec.max_pairs):
-        raise ShapeMismatchError(f"{spec.name} takes {spec.pairs_text()} pair(s), got {n}; adjust --pair")
+        raise ShapeMismatchError(f"{spec.name} takes {spec.pairs_text()} pair(s), got {n}; add or remove pairs")
 
 
 def check_classes(spec: MethodSpec, classes: Any) -> None:
-    """`UnknownParameterError` when a class map is given to a method that takes none."""
+    """`InvalidParameterError` when a class map is given to a method that takes none."""
     if classes is not None and not spec.takes_classes:
         takers = ", ".join(s.name for s in list_methods() if s.takes_classes)
-        raise UnknownParameterError(f"{spec.name} takes no class map; drop --classes, or use one of: {takers}")
+        raise InvalidParameterError(f"{spec.name} takes no class map; drop classes=MAP, or use one of: {takers}")
 
 
 def predict(method: str, task: FusionTask, *, classes: Any = None, **params: Any) -> Scene:
@@ -57,7 +57,7 @@ def predict_stsf(method: str, task: STSFTask, **params: Any) -> Scene:
     spec = get_spec(method)
     _check_kind(spec, "stsf")
     if not isinstance(task, STSFTask):
-        raise UnknownParameterError(f"{spec.name} needs an STSFTask(hs, ms, ms_target), got {type(task).__name__}")
+        raise InvalidParameterError(f"{spec.name} needs an STSFTask(hs, ms, ms_target), got {type(task).__name__}")
     return spec.load().predict(task, spec.make_params(params))
 
 

@@ -64,7 +64,7 @@ def _coarse_relation(fine: Scene, coarse: Scene, what: str) -> float | None:
         raise ShapeMismatchError(
             f"{what}: coarse image {coarse.label} is {coarse.height}x{coarse.width} pixels but fine image {fine.label} is "
             f"{fine.height}x{fine.width}, and without georeferencing a coarse image must be on the fine grid; "
-            "resample it to the fine image's size (and pass --ratio R), or give georeferenced files"
+            "resample it to the fine image's size (and pass ratio=R), or give georeferenced files"
         )
     ratio = grid_ratio(fine, coarse)
     if not covers(coarse, fine, tol=pixel_size(fine)[0]):
@@ -101,7 +101,7 @@ def _resolve_ratio(given: float | None, inferred: list[float], what: str) -> flo
     if inferred:
         if given is not None and abs(given - inferred[0]) > 1e-3 * inferred[0]:
             raise RatioError(
-                f"{what}: --ratio {given:g} contradicts the ratio {inferred[0]:g} implied by the coarse grid; drop --ratio"
+                f"{what}: ratio={given:g} contradicts the ratio {inferred[0]:g} implied by the coarse grid; drop ratio=R"
             )
         return inferred[0]
     if given is not None and not given >= 1:
@@ -127,7 +127,7 @@ class FusionTask:
     def __init__(self, pairs: Sequence[Pair], target: Scene, ratio: float | None = None) -> None:
         pairs = tuple(pairs)
         if not pairs:
-            raise ShapeMismatchError("a fusion task needs at least one fine/coarse pair; give --pair FINE COARSE")
+            raise ShapeMismatchError("a fusion task needs at least one fine/coarse pair; give Pair(fine, coarse)")
         fine0 = pairs[0].fine
         inferred: list[float] = []
         on_fine = []
@@ -164,7 +164,7 @@ class FusionTask:
         """The ratio, or a `RatioError` saying how to give it."""
         if self.ratio is None:
             raise RatioError(
-                f"{method} needs the coarse/fine pixel-size ratio; pass --ratio R (e.g. 16 for 480 m MODIS on 30 m Landsat)"
+                f"{method} needs the coarse/fine pixel-size ratio; pass ratio=R (e.g. 16 for 480 m MODIS on 30 m Landsat)"
             )
         return self.ratio
 
@@ -201,7 +201,7 @@ class STSFTask:
             raise CRSMismatchError(f"hs CRS {hs.crs} differs from ms CRS {ms.crs}; reproject one of them")
         if hs.count <= ms.count:
             raise BandMismatchError(
-                f"the hyperspectral image has {hs.count} bands, not more than the multispectral image's {ms.count}; swap --hs and --ms"
+                f"the hyperspectral image has {hs.count} bands, not more than the multispectral image's {ms.count}; swap hs and ms"
             )
         if self.ms_target is not None:
             check_same_grid(ms, self.ms_target, what="ms_target")

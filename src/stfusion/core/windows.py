@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .errors import UnknownParameterError
+from .errors import InvalidParameterError
 
 
 @dataclass(frozen=True)
@@ -58,8 +58,8 @@ class BlockWindow:
 def block_windows(shape: tuple[int, int], size: int, halo: int = 0) -> list[BlockWindow]:
     """The blocks of side ``size`` covering a ``shape`` grid, row by row, each with ``halo``."""
     if isinstance(size, bool) or not isinstance(size, int) or size < 1:
-        raise UnknownParameterError(f"block size must be a positive number of pixels, got {size!r}; e.g. 1024")
+        raise InvalidParameterError(f"block size must be a positive number of pixels, got {size!r}; e.g. 1024")
     if halo < 0:
-        raise UnknownParameterError(f"halo must be >= 0 pixels, got {halo}")
+        raise InvalidParameterError(f"halo must be >= 0 pixels, got {halo}")
     rows, cols = shape
     return [BlockWindow(r, c, size, halo, (rows, cols)) for r in range(0, rows, size) for c in range(0, cols, size)]

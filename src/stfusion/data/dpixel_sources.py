@@ -30,6 +30,7 @@ from stfusion.core.errors import (
     CRSMismatchError,
     ExtentMismatchError,
     FileFormatError,
+    InvalidParameterError,
     NoDataError,
     ShapeMismatchError,
     UnknownParameterError,
@@ -335,7 +336,7 @@ def _row_range(rows: slice, height: int) -> tuple[int, int]:
     r0 = 0 if rows.start is None else rows.start
     r1 = height if rows.stop is None else rows.stop
     if rows.step not in (None, 1) or not 0 <= r0 < r1 <= height:
-        raise UnknownParameterError(f"rows {rows.start}:{rows.stop} are not a block of rows in 0..{height}; "
+        raise InvalidParameterError(f"rows {rows.start}:{rows.stop} are not a block of rows in 0..{height}; "
                                     f"give rows=slice(r0, r1) with 0 <= r0 < r1 <= {height}")
     return r0, r1
 

@@ -1,22 +1,22 @@
 """Spectral response functions (SRF) that simulate a multispectral sensor from a hyperspectral cube.
 
 `srf_matrix(wl, "sentinel2")` samples the measured ESA Sentinel-2A MSI responses that the PyPI
-package pyrsr ships (1 nm tables, ESA COPE-GSEG-EOPG-TN-15-0007 v3.0) at the cube's band centres.
-Without pyrsr, or for ``"sentinel2-gaussian"``, each band is a Gaussian with the band's centre and
-full width at half maximum (ESA MSI technical guide), the documented fallback. Every row is
-normalised to sum to 1, so a flat spectrum stays flat. A band is kept only when its response
-inside the cube's range holds at least 90 % of its total response (so a band that the cube clips,
-e.g. Sentinel-2 B8 at Samson's 889 nm limit, is left out rather than distorted).
+package pyrsr ships (1 nm tables, ESA COPE-GSEG-EOPG-TN-15-0007 v3.0; ``pip install 'stfusion[srf]'``)
+at the cube's band centres. Without pyrsr, or for ``"sentinel2-gaussian"``, each band is a Gaussian
+with the band's centre and full width at half maximum (ESA MSI technical guide), the documented
+fallback (a missing pyrsr is warned about). Every row is normalised to sum to 1, so a flat
+spectrum stays flat. A band is kept only when its response inside the cube's range holds at least
+90 % of its total response (so a band that the cube clips, e.g. Sentinel-2 B8 at Samson's 889 nm
+limit, is left out rather than distorted).
 """
 
 from __future__ import annotations
 
-import importlib
 import warnings
 
 import numpy as np
 
-from stfusion.core.errors import BandMismatchError, UnknownParameterError
+from stfusion.core.errors import BandMismatchError, MissingDependencyError, UnknownParameterError, require
 from stfusion.core.sensor_bands import LANDSAT8_BANDS, SENTINEL2_BANDS
 
 SENSORS = {
@@ -35,8 +35,8 @@ def _band_edges(wl: np.ndarray) -> np.ndarray:
 def _measured(sensor: str) -> dict[str, np.ndarray] | None:
     """pyrsr's (wavelength nm, response) tables of ``sensor`` keyed by band, or None without pyrsr."""
     try:
-        rsr = importlib.import_module("pyrsr.rsr")
-    except ImportError:
+        rsr = require("pyrsr.rsr", "srf")
+    except MissingDependencyError:
         return None
     satellite, instrument = SENSORS[sensor][1]
     tables = {}
@@ -81,8 +81,8 @@ def srf_matrix(wl: np.ndarray, sensor: str = "sentinel2") -> tuple[tuple[str, ..
         raise BandMismatchError("hyperspectral band wavelengths must be at least two, strictly increasing; fix the band metadata")
     measured = None if sensor.endswith("-gaussian") else _measured(name)
     if measured is None and not sensor.endswith("-gaussian"):
-        warnings.warn("pyrsr is not installed; using Gaussian SRFs (pip install pyrsr for the measured ones)",
-                      stacklevel=2)
+        warnings.warn(f"pyrsr is not installed; using Gaussian {name} SRFs (pip install 'stfusion[srf]' for the "
+                      "measured ones)", stacklevel=2)
     names, rows = [], []
     for band, (key, centre, fwhm) in SENSORS[name][0].items():
         curve = measured[key] if measured is not None and key in measured else _gaussian_curve(centre, fwhm)

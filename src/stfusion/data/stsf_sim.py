@@ -13,7 +13,13 @@ from typing import Sequence
 import numpy as np
 from scipy.ndimage import gaussian_filter
 
-from stfusion.core.errors import BandMismatchError, RatioError, ShapeMismatchError, UnknownParameterError
+from stfusion.core.errors import (
+    BandMismatchError,
+    InvalidParameterError,
+    RatioError,
+    ShapeMismatchError,
+    UnknownParameterError,
+)
 from stfusion.core.observation import psf_kernel, spatial_degrade, spectral_degrade
 from stfusion.core.scene import Scene
 from stfusion.core.task import STSFTask
@@ -194,7 +200,7 @@ def simulate_stsf(
             f"cube {cube.label} ({cube.height}x{cube.width}) is too small for ratio {ratio}; use a smaller ratio"
         )
     if psf_fwhm is not None and not psf_fwhm >= 0:
-        raise UnknownParameterError(f"psf_fwhm must be >= 0 fine pixels, got {psf_fwhm!r}; e.g. psf_fwhm=3")
+        raise InvalidParameterError(f"psf_fwhm must be >= 0 fine pixels, got {psf_fwhm!r}; e.g. psf_fwhm=3")
     wl = wavelengths(cube)
     names, matrix = _srf(srf, wl, None if not isinstance(srf, str) else bands)
     rows, cols = cube.height - cube.height % ratio, cube.width - cube.width % ratio

@@ -16,7 +16,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from stfusion.core.errors import DateError, UnknownParameterError
+from stfusion.core.errors import DateError, InvalidParameterError, UnknownParameterError
 from stfusion.core.scene import RasterEncoding, Scene, Transform
 from stfusion.core.task import FusionTask, Pair
 
@@ -97,7 +97,7 @@ class SyntheticSeries:
 
 def _config(config: SyntheticConfig | None, overrides: dict[str, Any]) -> SyntheticConfig:
     if config is not None and not isinstance(config, SyntheticConfig):
-        raise UnknownParameterError(
+        raise InvalidParameterError(
             f"config must be a SyntheticConfig, got {type(config).__name__}; pass options as keywords instead"
         )
     names = {f.name for f in dataclasses.fields(SyntheticConfig)}

@@ -8,7 +8,7 @@ import operator
 from dataclasses import dataclass
 from typing import Any
 
-from stfusion.core.errors import DateError, RatioError, ShapeMismatchError, UnknownParameterError
+from stfusion.core.errors import DateError, InvalidParameterError, RatioError, ShapeMismatchError
 
 from .synthetic_spectra import LIBRARY
 
@@ -37,9 +37,9 @@ def _finite(value: Any, what: str) -> float:
     try:
         out = float(value)
     except (TypeError, ValueError):
-        raise UnknownParameterError(f"{what} must be a number, got {value!r}; give a real number") from None
+        raise InvalidParameterError(f"{what} must be a number, got {value!r}; give a real number") from None
     if not math.isfinite(out):
-        raise UnknownParameterError(f"{what} must be finite, got {value!r}; give a real number")
+        raise InvalidParameterError(f"{what} must be finite, got {value!r}; give a real number")
     return out
 
 
@@ -47,7 +47,7 @@ def _pair(value: Any, what: str) -> tuple[float, float]:
     try:
         a, b = value
     except (TypeError, ValueError):
-        raise UnknownParameterError(
+        raise InvalidParameterError(
             f"{what} must be a pair of numbers, got {value!r}; give two numbers, e.g. (0.0, 1.0)"
         ) from None
     return (_finite(a, what), _finite(b, what))
@@ -96,9 +96,9 @@ class SyntheticConfig:
         set_ = self._set
         set_("size", self._check_size())
         set_("ratio", self._check_ratio())
-        n = _as_int(self.n_classes, "n_classes", UnknownParameterError)
+        n = _as_int(self.n_classes, "n_classes", InvalidParameterError)
         if not MIN_CLASSES <= n <= len(LIBRARY):
-            raise UnknownParameterError(
+            raise InvalidParameterError(
                 f"n_classes must be between {MIN_CLASSES} and {len(LIBRARY)}, got {n}; pick a value in that range"
             )
         set_("n_classes", n)
@@ -109,34 +109,34 @@ class SyntheticConfig:
         if self.psf_sigma is not None:
             sigma = _finite(self.psf_sigma, "psf_sigma")
             if sigma < 0:
-                raise UnknownParameterError(f"psf_sigma must be >= 0 fine pixels, got {sigma:g}; use 0 for no blur")
+                raise InvalidParameterError(f"psf_sigma must be >= 0 fine pixels, got {sigma:g}; use 0 for no blur")
             set_("psf_sigma", sigma)
         for name in ("noise", "texture"):
             value = _finite(getattr(self, name), name)
             if value < 0:
-                raise UnknownParameterError(f"{name} must be >= 0, got {value:g}; use 0 to switch it off")
+                raise InvalidParameterError(f"{name} must be >= 0, got {value:g}; use 0 to switch it off")
             set_(name, value)
         set_("misregistration", _pair(self.misregistration, "misregistration"))
         cloud = _finite(self.cloud_fraction, "cloud_fraction")
         if not 0 <= cloud < 1:
-            raise UnknownParameterError(f"cloud_fraction must be in [0, 1), got {cloud:g}; e.g. 0.2 for 20 % cloud")
+            raise InvalidParameterError(f"cloud_fraction must be in [0, 1), got {cloud:g}; e.g. 0.2 for 20 % cloud")
         set_("cloud_fraction", cloud)
         gain = _pair(self.gain_range, "gain_range")
         if not 0 < gain[0] <= gain[1]:
-            raise UnknownParameterError(
+            raise InvalidParameterError(
                 f"gain_range must be (low, high) with 0 < low <= high, got {gain}; "
                 "e.g. (0.95, 1.05), or (1, 1) for none"
             )
         bias = _pair(self.bias_range, "bias_range")
         if not bias[0] <= bias[1]:
-            raise UnknownParameterError(
+            raise InvalidParameterError(
                 f"bias_range must be (low, high) with low <= high, got {bias}; e.g. (-0.01, 0.01), or (0, 0) for none"
             )
         set_("gain_range", gain)
         set_("bias_range", bias)
-        seed = _as_int(self.seed, "seed", UnknownParameterError)
+        seed = _as_int(self.seed, "seed", InvalidParameterError)
         if seed < 0:
-            raise UnknownParameterError(f"seed must be >= 0, got {seed}; give a non-negative integer")
+            raise InvalidParameterError(f"seed must be >= 0, got {seed}; give a non-negative integer")
         set_("seed", seed)
 
     def _set(self, name: str, value: Any) -> None:

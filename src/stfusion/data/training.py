@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from stfusion.core.errors import BandMismatchError, UnknownParameterError
+from stfusion.core.errors import BandMismatchError, MissingInputError, UnknownParameterError
 from stfusion.core.task import Pair
 from stfusion.core.training import DatedStack, simulate_change, stack_from_pairs
 
@@ -42,8 +42,8 @@ def stack_from_folder(fine_dir: str | os.PathLike[str], coarse_dir: str | os.Pat
 
     series = load_series(fine_dir, coarse_dir or fine_dir, fine_pattern=fine_pattern, coarse_pattern=coarse_pattern)
     if not series.pairs:
-        raise UnknownParameterError(f"no date in {fine_dir} has both a fine and a coarse image; name files with "
-                                    "their dates (e.g. L8_20200101.tif, MOD_20200101.tif) and give the patterns")
+        raise MissingInputError(f"no date in {fine_dir} has both a fine and a coarse image; name files with "
+                                "their dates (e.g. L8_20200101.tif, MOD_20200101.tif) and give the patterns")
     task = FusionTask(series.pairs, series.pairs[0].coarse, ratio=ratio)
     pairs = list(task.pairs)
     if not task.coarse_on_fine_grid:
@@ -73,7 +73,7 @@ def synthetic_stacks(bands: tuple[str, ...] | None, n_bands: int, *, ratio: floa
     if bands is None or any(b not in SYNTHETIC_BANDS for b in bands):
         raise BandMismatchError(
             f"synthetic pretraining needs bands among {', '.join(SYNTHETIC_BANDS)}, got "
-            f"{', '.join(bands) if bands else f'{n_bands} unnamed bands'}; name the bands or skip it (--synthetic-steps 0)"
+            f"{', '.join(bands) if bands else f'{n_bands} unnamed bands'}; name the bands or skip synthetic pretraining"
         )
     index = [SYNTHETIC_BANDS.index(b) for b in bands]
     r = max(2, round(ratio or 16))

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from stfusion.core.errors import UnknownParameterError
+from stfusion.core.errors import InvalidParameterError, UnknownParameterError
 
 
 @dataclass(frozen=True)
@@ -32,7 +32,7 @@ class EmbedConfig:
     def with_sensors(self, **bands: int) -> "EmbedConfig":
         """The same shape for the sensors present, e.g. ``with_sensors(ndvi=1)``."""
         if not bands or any(b < 1 for b in bands.values()):
-            raise UnknownParameterError(f"give at least one sensor with >= 1 band, got {bands}")
+            raise InvalidParameterError(f"give at least one sensor with >= 1 band, got {bands}")
         return replace(self, sensors=tuple(bands.items()))
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from stfusion.core.errors import UnknownParameterError
+from stfusion.core.errors import InvalidParameterError, UnknownParameterError
 
 HEADS = ("linear", "mlp", "rf")
 
@@ -148,7 +148,7 @@ def checkerboard(shape: tuple[int, int], block: int) -> np.ndarray:
     blocks: True where ``(row // block + col // block)`` is even (the top-left block trains);
     the test pixels are its complement."""
     if block < 1:
-        raise UnknownParameterError(f"the checkerboard block must be >= 1 pixel, got {block}; e.g. --block 10")
+        raise InvalidParameterError(f"the checkerboard block must be >= 1 pixel, got {block}; e.g. block=10")
     r = np.arange(shape[0])[:, None] // block
     c = np.arange(shape[1])[None, :] // block
     return (r + c) % 2 == 0
@@ -194,11 +194,11 @@ def probe(emb: np.ndarray, labels: np.ndarray, *, head: str = "linear", task: st
     if task is not None and task not in TASKS:
         raise UnknownParameterError(f"unknown task {task!r}; use one of: {', '.join(TASKS)}")
     if head == "unet" and task == "classify":
-        raise UnknownParameterError("the unet head is a regression head; use --task regress or a linear/mlp/rf head")
+        raise InvalidParameterError("the unet head is a regression head; use task='regress' or a linear/mlp/rf head")
     task = "regress" if head == "unet" else task or "classify"
     classify = task == "classify"
     if not 0.0 < fraction <= 1.0:
-        raise UnknownParameterError(f"the label fraction must be in (0, 1], got {fraction}; e.g. --fraction 0.05")
+        raise InvalidParameterError(f"the label fraction must be in (0, 1], got {fraction}; e.g. fraction=0.05")
     emb = np.asarray(emb, dtype=np.float32)
     labels = np.asarray(labels)
     if emb.ndim != 3:
@@ -207,13 +207,13 @@ def probe(emb: np.ndarray, labels: np.ndarray, *, head: str = "linear", task: st
         raise ShapeMismatchError(f"the labels have shape {labels.shape} but the embedding map is {emb.shape[:2]} "
                                  "(rows, cols); give labels on the embedding grid")
     if labels.dtype.kind not in "iuf" and labels.dtype.kind != "b":
-        raise UnknownParameterError(f"the labels have dtype {labels.dtype}; give numbers")
+        raise InvalidParameterError(f"the labels have dtype {labels.dtype}; give numbers")
     y = labels.astype(np.float64)
     ignore = (0.0,) if ignore is None and classify else tuple(ignore or ())
     finite = np.isfinite(y)
     if classify and not (y[finite] == np.round(y[finite])).all():
-        raise UnknownParameterError("classification labels must be whole numbers; use --task regress for continuous "
-                                    "targets")
+        raise InvalidParameterError("classification labels must be whole numbers; use task='regress' for "
+                                    "continuous targets")
     ok = np.isfinite(emb).all(axis=-1)
     usable = finite & ok & ~np.isin(y, ignore)
     train_side = checkerboard(y.shape, block)
@@ -221,13 +221,13 @@ def probe(emb: np.ndarray, labels: np.ndarray, *, head: str = "linear", task: st
     if tr_all.size == 0 or te.size == 0:
         side = "train" if tr_all.size == 0 else "test"
         raise NoDataError(f"no usable label falls in the {side} blocks of the checkerboard ({block}-px blocks); "
-                          "check the labels, --ignore, or use a smaller --block")
+                          "check the labels and ignore, or use a smaller block")
     flat_y = y.ravel()
     rng = np.random.default_rng(seed)
     tr = tr_all[_subset(flat_y[tr_all], fraction, classify, rng)]
     if classify and np.unique(flat_y[tr]).size < 2:
         raise NoDataError(f"the training blocks hold a single class ({flat_y[tr][0]:g}); a classifier needs two or "
-                          "more: use a smaller --block or more labels")
+                          "more: use a smaller block or more labels")
     x = emb.reshape(-1, emb.shape[-1])
     okf = ok.ravel()
     metrics: dict[str, Any] = {"head": head, "task": task, "split": "checkerboard", "block": block,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from stfusion.core.errors import ShapeMismatchError, UnknownParameterError
+from stfusion.core.errors import InvalidParameterError, ShapeMismatchError
 
 
 def sample_indices(valid: np.ndarray, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -21,7 +21,7 @@ def sample_indices(valid: np.ndarray, n: int, rng: np.random.Generator) -> tuple
     if valid.ndim != 2:
         raise ShapeMismatchError(f"valid has shape {valid.shape}; expected (pixels, times)")
     if n < 1:
-        raise UnknownParameterError(f"the number of sampled observations must be >= 1, got {n}")
+        raise InvalidParameterError(f"the number of sampled observations must be >= 1, got {n}")
     pixels, times = valid.shape
     count = valid.sum(axis=1)
     # Random keys: valid observations get uniform keys in (0, 1), invalid ones 2, so the n

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator
 import numpy as np
 
 from stfusion.core.dpixel import DPixels
-from stfusion.core.errors import ShapeMismatchError, UnknownParameterError
+from stfusion.core.errors import InvalidParameterError, ShapeMismatchError
 
 from .quantise import quantise
 from .sampling import sample_indices
@@ -64,13 +64,13 @@ def rows_per_pass(dp: DPixels, batch: int, scene_rows: int | None = None) -> int
 
 def _group(rows: int, length: int, batch: int) -> int:
     if batch < 1:
-        raise UnknownParameterError(f"batch must be >= 1 pixel, got {batch}; e.g. batch=4096")
+        raise InvalidParameterError(f"batch must be >= 1 pixel, got {batch}; e.g. batch=4096")
     return max(1, min(batch // length, rows))
 
 
 def _check_seed(seed: int) -> None:
     if seed < 0:
-        raise UnknownParameterError(f"the sampling seed must be >= 0, got {seed}; e.g. --seed 0")
+        raise InvalidParameterError(f"the sampling seed must be >= 0, got {seed}; e.g. seed=0")
 
 
 def _row_views(dp: DPixels, std: "Standardiser", rows: range, samples: int, seed: int, draw: int,
@@ -108,14 +108,14 @@ def embed_rows(model: "EmbeddingModel", std: "Standardiser", dp: DPixels, start:
 
     _check_seed(seed)
     if draws < 1:
-        raise UnknownParameterError(f"draws must be >= 1 sample draw per pixel, got {draws}; e.g. draws=8")
+        raise InvalidParameterError(f"draws must be >= 1 sample draw per pixel, got {draws}; e.g. draws=8")
     total = row_offset + n_rows(dp) if scene_rows is None else scene_rows
     if row_offset < 0 or row_offset + n_rows(dp) > total:
-        raise UnknownParameterError(f"a block of {n_rows(dp)} rows at row {row_offset} is not inside a scene of "
+        raise InvalidParameterError(f"a block of {n_rows(dp)} rows at row {row_offset} is not inside a scene of "
                                     f"{total} rows; give row_offset >= 0 and scene_rows >= row_offset + rows")
     group = rows_per_pass(dp, batch, total)
     if (row_offset + start) % group or not 0 <= start <= stop <= n_rows(dp):
-        raise UnknownParameterError(f"rows {row_offset + start}:{row_offset + stop} do not start a forward pass of "
+        raise InvalidParameterError(f"rows {row_offset + start}:{row_offset + stop} do not start a forward pass of "
                                     f"{group} rows in {row_offset}..{row_offset + n_rows(dp)}; start at a multiple "
                                     f"of {group}")
     length = row_length(dp)
@@ -143,7 +143,7 @@ def tile_rows(dp: DPixels, tile: int, batch: int) -> int:
 
 def _tile_step(group: int, tile: int) -> int:
     if tile < 1:
-        raise UnknownParameterError(f"the tile must be >= 1 row, got {tile}; e.g. --tile {DEFAULT_TILE}")
+        raise InvalidParameterError(f"the tile must be >= 1 row, got {tile}; e.g. tile={DEFAULT_TILE}")
     return max(group, tile // group * group)
 
 

@@ -1,8 +1,8 @@
-"""Hyperspectral cubes stored as MATLAB ``.mat`` (v5 or v7.3/HDF5) or NumPy ``.npy`` arrays."""
+"""Hyperspectral cubes stored as MATLAB ``.mat`` (v5, or v7.3/HDF5 with ``pip install 'stfusion[mat73]'``)
+or NumPy ``.npy`` arrays."""
 
 from __future__ import annotations
 
-import importlib
 import math
 import os
 from pathlib import Path
@@ -10,18 +10,39 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from stfusion.core.errors import FileFormatError, ShapeMismatchError
+from stfusion.core.errors import FileFormatError, ShapeMismatchError, require
 from stfusion.core.scene import RasterEncoding, Scene
 
 _ROW_NAMES = {"nrow", "nrows", "rows", "nlines", "lines", "height"}
 _COL_NAMES = {"ncol", "ncols", "cols", "nsamples", "samples", "width"}
 _BAND_NAMES = {"nband", "nbands", "bands"}
 _MAX_NAMES = {"maxvalue", "max_value", "maxval"}
+_HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
+
+
+def _is_hdf5(path: Path) -> bool:
+    """Whether ``path`` is an HDF5 file (a MATLAB v7.3 .mat file): the HDF5 signature at byte 0, 512,
+    1024, 2048, ... (MATLAB puts it after a 512-byte header). Needs no h5py; False if unreadable
+    (the reader then reports it)."""
+    try:
+        with path.open("rb") as f:
+            offset = 0
+            while True:
+                f.seek(offset)
+                head = f.read(len(_HDF5_SIGNATURE))
+                if len(head) < len(_HDF5_SIGNATURE):
+                    return False
+                if head == _HDF5_SIGNATURE:
+                    return True
+                offset = 512 if offset == 0 else 2 * offset
+    except OSError:
+        return False
 
 
 def _load_mat(path: Path, h5py: Any) -> dict[str, np.ndarray]:
-    """Numeric variables of a .mat file, with MATLAB's shapes and index order."""
-    if h5py.is_hdf5(path):
+    """Numeric variables of a .mat file, with MATLAB's shapes and index order; ``h5py`` reads v7.3
+    (HDF5) files and is None for v5 files."""
+    if h5py is not None:
         with h5py.File(path, "r") as f:
             # HDF5 stores MATLAB's column-major arrays with the axes reversed.
             return {
@@ -42,7 +63,7 @@ def _load(path: Path) -> tuple[dict[str, np.ndarray], str]:
         raise FileFormatError(
             f"unsupported cube format '{path.suffix}' for {path}; give a .mat or .npy file, or use read_scene for rasters"
         )
-    h5py = importlib.import_module("h5py") if suffix == ".mat" else None
+    h5py = require("h5py", "mat73") if suffix == ".mat" and _is_hdf5(path) else None
     try:
         if suffix == ".npy":
             return {"array": np.load(path, allow_pickle=False)}, "C"

@@ -135,7 +135,7 @@ def rasterise_labels(labels: VectorLabels, grids: Sequence[EmbeddingGrid]) -> tu
     if not used.any():
         _check_projected(labels, grids)
         raise NoDataError(f"no label of {labels.path.name} falls on a valid embedding pixel ({counts.line()}); "
-                          "check the file's CRS and the tiles' area (--bbox, --year)")
+                          "check the file's CRS and the tiles' area (bbox, year)")
     return out, counts
 
 

@@ -63,12 +63,12 @@ def check_pairs(pairs: Sequence[tuple[str | os.PathLike[str], str | os.PathLike[
             continue  # unreadable: the reader's own error says what is wrong
         if not same_grid and fine_px > coarse_px:
             found.append(f"the FINE file {fine.name} has larger pixels ({fine_px:g}) than the COARSE file "
-                         f"{coarse.name} ({coarse_px:g}); the pair's two files may be swapped (--pair FINE COARSE)")
+                         f"{coarse.name} ({coarse_px:g}); the pair's two files may be swapped (fine first)")
         elif same_grid and ratio and int(round(ratio)) > 1:
             r = int(round(ratio))
             if _blocky(fine, r) is True and _blocky(coarse, r) is False:
                 found.append(f"the FINE file {fine.name} is constant in {r} x {r} blocks and the COARSE file "
-                             f"{coarse.name} is not; the pair's two files may be swapped (--pair FINE COARSE)")
+                             f"{coarse.name} is not; the pair's two files may be swapped (fine first)")
     if target is not None:
         dt = parse_date(Path(target).name)
         if dt is not None and dt in pair_dates:

@@ -25,7 +25,14 @@ from pathlib import Path
 
 import numpy as np
 
-from stfusion.core.errors import FileFormatError, NoDataError, ShapeMismatchError, UnknownParameterError, require
+from stfusion.core.errors import (
+    FileFormatError,
+    InvalidParameterError,
+    MissingInputError,
+    NoDataError,
+    ShapeMismatchError,
+    require,
+)
 from stfusion.core.scene import Transform
 
 from .read import _crs_string, open_raster
@@ -127,11 +134,11 @@ def lonlat_bounds(tile: TesseraTile) -> tuple[float, float, float, float]:
 
 
 def check_bbox(bbox: tuple[float, float, float, float]) -> tuple[float, float, float, float]:
-    """A (min lon, min lat, max lon, max lat) box, or `UnknownParameterError`."""
+    """A (min lon, min lat, max lon, max lat) box, or `InvalidParameterError`."""
     w, s, e, n = bbox
     if not (-180 <= w < e <= 180 and -90 <= s < n <= 90):
-        raise UnknownParameterError(f"--bbox {w:g},{s:g},{e:g},{n:g} is not min_lon,min_lat,max_lon,max_lat in "
-                                    "degrees with min < max; e.g. --bbox 0.1,52.0,0.3,52.2")
+        raise InvalidParameterError(f"bbox=({w:g}, {s:g}, {e:g}, {n:g}) is not (min_lon, min_lat, max_lon, max_lat) in "
+                                    "degrees with min < max; e.g. bbox=(0.1, 52.0, 0.3, 52.2)")
     return bbox
 
 
@@ -144,20 +151,20 @@ def find_tiles(folder: str | os.PathLike[str], year: int | None = None,
     present = years(folder)
     if year is None:
         if len(present) != 1:
-            raise UnknownParameterError(f"{folder} holds the years {', '.join(map(str, present)) or 'none'}; "
-                                        "choose one with --year")
+            raise MissingInputError(f"{folder} holds the years {', '.join(map(str, present)) or 'none'}; "
+                                   "choose one with year=YEAR")
         year = present[0]
     year_dir = rep / str(year)
     dirs = sorted(p for p in year_dir.iterdir() if _TILE.fullmatch(p.name)) if year_dir.is_dir() else []
     tiles = [t for t in (_tile(d, year) for d in dirs) if t is not None]
     if not tiles:
         raise NoDataError(f"{folder} has no tile for {year} (years with tiles: "
-                          f"{', '.join(map(str, present)) or 'none'}); choose another --year")
+                          f"{', '.join(map(str, present)) or 'none'}); give another year=YEAR")
     if bbox is not None:
         w, s, e, n = check_bbox(bbox)
         tiles = [t for t in tiles if _meets(lonlat_bounds(t), (w, s, e, n))]
         if not tiles:
-            raise NoDataError(f"no tile of {year} in {folder} meets --bbox {w:g},{s:g},{e:g},{n:g}; "
+            raise NoDataError(f"no tile of {year} in {folder} meets bbox=({w:g}, {s:g}, {e:g}, {n:g}); "
                               "check the box (lon/lat order) or download its tiles")
     return tiles
 

@@ -96,7 +96,7 @@ def mosaic(tiles: list[TesseraTile], bbox: tuple[float, float, float, float] | N
         target[empty] = part[empty]
         names.append(t.name)
     if out is None:
-        raise NoDataError(f"no pixel of the tiles in {crs} lies inside --bbox {bbox}; widen the box")
+        raise NoDataError(f"no pixel of the tiles in {crs} lies inside bbox={bbox}; widen the box")
     return EmbeddingGrid(out, crs, transform, zone_label(crs), tuple(names))
 
 

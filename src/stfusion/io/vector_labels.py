@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from stfusion.core.errors import CRSMismatchError, FileFormatError, UnknownParameterError, require
+from stfusion.core.errors import CRSMismatchError, FileFormatError, MissingInputError, UnknownParameterError, require
 
 VECTOR_SUFFIXES = (".geojson", ".json", ".gpkg", ".shp", ".csv")
 _LON, _LAT = ("lon", "longitude", "lng"), ("lat", "latitude")
@@ -49,8 +49,8 @@ def read_vector_labels(path: str | os.PathLike[str], field: str | None) -> Vecto
     """The labels of ``path`` from its ``field`` (a property, attribute or CSV column)."""
     path = Path(path)
     if not field:
-        raise UnknownParameterError(f"vector labels ({path.name}) need --label-field NAME, the field with the class "
-                                    "or value")
+        raise MissingInputError(f"vector labels ({path.name}) need label_field=NAME, the field with the class "
+                                "or value")
     suffix = path.suffix.lower()
     if suffix == ".csv":
         geoms, raw, crs = _read_csv(path, field)
@@ -67,7 +67,7 @@ def read_vector_labels(path: str | os.PathLike[str], field: str | None) -> Vecto
 
 
 def _fields_error(path: Path, field: str, fields: Iterable[str]) -> UnknownParameterError:
-    return UnknownParameterError(f"--label-field {field!r} is not a field of {path.name}; its fields are: "
+    return UnknownParameterError(f"label_field={field!r} is not a field of {path.name}; its fields are: "
                                  f"{', '.join(fields) or 'none'}")
 
 

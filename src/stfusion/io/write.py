@@ -203,7 +203,7 @@ def write_scene(
     if out.is_dir():
         raise FileFormatError(f"output path {out} is a directory; give a file name such as {out / 'out.tif'}")
     if out.exists() and not overwrite:
-        raise OutputExistsError(f"output {out} exists; pass --overwrite to replace it")
+        raise OutputExistsError(f"output {out} exists; pass overwrite=True to replace it")
     enc = encoding if encoding is not None else like.encoding if like is not None else scene.encoding
     stored, enc = encode(scene.data, scene.mask, enc)
     profile = _profile(scene, enc, stored.shape)

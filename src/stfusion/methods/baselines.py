@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..core.block import Block
-from ..core.errors import UnknownParameterError
+from ..core.errors import InvalidParameterError
 from ..core.params import DeltaParams, NoChangeParams
 from ..core.scene import Scene
 from ..core.task import FusionTask
@@ -38,7 +38,7 @@ def stats(task: FusionTask, params: NoChangeParams | DeltaParams) -> np.ndarray:
     days = pair_days(task)
     if isinstance(params, DeltaParams):
         if params.power < 0:
-            raise UnknownParameterError(f"delta: power must be >= 0, got {params.power:g}")
+            raise InvalidParameterError(f"delta: power must be >= 0, got {params.power:g}")
         task.require_fine_grid("delta")
         return _time_weights(days, len(task.pairs), params.power)
     w = _time_weights(days, len(task.pairs), 1.0)

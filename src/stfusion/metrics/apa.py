@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from ..core.errors import UnknownParameterError
+from ..core.errors import InvalidParameterError
 from .inputs import prepare, window_valid
 
 EDGE_QUANTILE = 0.9
@@ -73,7 +73,7 @@ def apa(truth: Any, pred: Any, *, mask: Any = None, lbp_tol: float = 0.005) -> A
     """
     tol = float(lbp_tol)
     if not math.isfinite(tol) or tol < 0:
-        raise UnknownParameterError(f"lbp_tol must be a number >= 0, got {lbp_tol!r}; the reference value is 0.005")
+        raise InvalidParameterError(f"lbp_tol must be a number >= 0, got {lbp_tol!r}; the reference value is 0.005")
     t, p, valid = prepare(truth, pred, mask)
     inner = window_valid(valid, 3, "APA EDGE/LBP")
     d = p[:, valid] - t[:, valid]

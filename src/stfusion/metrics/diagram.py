@@ -7,7 +7,7 @@ import math
 from collections.abc import Mapping
 from pathlib import Path
 
-from ..core.errors import InputError, InvalidValueError, ShapeMismatchError
+from ..core.errors import InputError, InvalidValueError, ShapeMismatchError, require
 from .apa import APAResult
 
 AD_CLASSES = (
@@ -64,6 +64,7 @@ def apa_diagram(
     if not results:
         raise InputError("the APA diagram needs at least one result; give {name: apa(truth, pred)}")
     points = {name: _point(name, value) for name, value in results.items()}
+    require("matplotlib", "plot")
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
     from matplotlib.lines import Line2D

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from ..core.errors import NoDataError, UnknownParameterError
+from ..core.errors import InvalidParameterError, NoDataError
 from .inputs import prepare
 
 
@@ -67,7 +67,7 @@ def q2n(truth: Any, pred: Any, *, mask: Any = None, block: int = 32) -> float:
     with unbiased (M/(M−1)) moments. With a mask, only blocks whose pixels are all valid count.
     """
     if isinstance(block, bool) or not isinstance(block, (int, np.integer)) or block < 2:
-        raise UnknownParameterError(f"block must be an integer >= 2, got {block!r}; the usual Q2n block is 32")
+        raise InvalidParameterError(f"block must be an integer >= 2, got {block!r}; the usual Q2n block is 32")
     block = int(block)
     t, p, valid = prepare(truth, pred, mask)
     bands, rows, cols = t.shape

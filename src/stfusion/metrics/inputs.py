@@ -8,7 +8,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from ..core.errors import DTypeError, NoDataError, ShapeMismatchError, UnknownParameterError
+from ..core.errors import DTypeError, InvalidParameterError, NoDataError, ShapeMismatchError
 
 
 class Prepared(NamedTuple):
@@ -76,7 +76,7 @@ def check_data_range(data_range: float) -> float:
     """The data range L (peak value) of PSNR and SSIM: finite and positive."""
     value = float(data_range)
     if not math.isfinite(value) or value <= 0:
-        raise UnknownParameterError(
+        raise InvalidParameterError(
             f"data_range must be a positive number, got {data_range!r}; use 1.0 for reflectance, 10000 for scaled integers"
         )
     return value

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 from scipy import ndimage
 
-from ..core.errors import UnknownParameterError
+from ..core.errors import InvalidParameterError
 from .inputs import check_data_range, prepare, window_valid
 
 SSIM_SIZE = 11
@@ -76,7 +76,7 @@ def uiqi(truth: Any, pred: Any, *, mask: Any = None, block: int = 8) -> np.ndarr
     μx² + μy² counts as 0). With a mask, only positions whose whole window is valid count.
     """
     if isinstance(block, bool) or not isinstance(block, (int, np.integer)) or block < 2:
-        raise UnknownParameterError(f"block must be an integer >= 2, got {block!r}; the usual UIQI block is 8")
+        raise InvalidParameterError(f"block must be an integer >= 2, got {block!r}; the usual UIQI block is 8")
     t, p, valid = prepare(truth, pred, mask)
     ok = window_valid(valid, int(block), "UIQI")
     mt, mp, vt, vp, cov = _window_moments(t, p, np.full(int(block), 1.0 / block))

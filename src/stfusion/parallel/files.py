@@ -100,7 +100,7 @@ def predict_files(
     if classes is not None:
         check_classes(spec, classes)
     if out.exists() and not overwrite:
-        raise OutputExistsError(f"output {out} exists; pass --overwrite to replace it")
+        raise OutputExistsError(f"output {out} exists; pass overwrite=True to replace it")
     if chunk is not None and scheduler is None:
         from ..io.products import refuse_streaming
         from .stream import stream_predict

@@ -14,7 +14,7 @@ import numpy as np
 
 from ..core.block import Block, pair_days
 from ..core.blockwise import aligned
-from ..core.errors import SchedulerError, UnknownParameterError
+from ..core.errors import InvalidParameterError, SchedulerError, UnknownParameterError
 from ..core.registry import get_spec
 from ..core.run import check_classes, check_pairs
 from ..core.scene import Scene
@@ -113,7 +113,7 @@ def predict_tiled(
     check_classes(spec, classes)
     module = spec.blockwise_module()
     if chunk < 1:
-        raise UnknownParameterError(f"chunk must be a positive number of pixels, got {chunk}")
+        raise InvalidParameterError(f"chunk must be a positive number of pixels, got {chunk}")
     p = spec.make_params(params)
     stats = module.stats(task, p) if classes is None else module.stats(task, p, classes)
     chunk, halo = aligned(chunk, spec.halo(p, task.fine_grid.resolution), stats)

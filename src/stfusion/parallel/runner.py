@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import numpy as np
 
-from ..core.errors import FileFormatError, RunInterruptedError, UnknownParameterError
+from ..core.errors import FileFormatError, InvalidParameterError, RunInterruptedError, UnknownParameterError
 from ..core.windows import BlockWindow
 from .journal import RunJournal
 
@@ -31,7 +31,7 @@ def worker_count(workers: int | None) -> int:
     """``workers`` threads, all cores by default; a one-line error below one."""
     n = (os.cpu_count() or 1) if workers is None else workers
     if n < 1:
-        raise UnknownParameterError(f"workers must be >= 1, got {n}")
+        raise InvalidParameterError(f"workers must be >= 1, got {n}")
     return n
 
 

@@ -35,6 +35,7 @@ import numpy as np
 from ..core.errors import (
     DateError,
     FileFormatError,
+    InvalidParameterError,
     NoDataError,
     OutputExistsError,
     UnknownParameterError,
@@ -109,7 +110,7 @@ def plan_series(spec: MethodSpec, fine: Sequence[DatedRaster], coarse: Sequence[
         with_fine = [d for d in wanted if d in fine_dates]
         if with_fine:
             raise DateError(
-                f"{with_fine[0].isoformat()} has a fine image in the fine folder; drop it from --dates "
+                f"{with_fine[0].isoformat()} has a fine image in the fine folder; drop it from dates "
                 "or move that image out of the folder to predict it"
             )
     candidates = []
@@ -342,19 +343,19 @@ def run_series(
         )
     check_classes(spec, classes)
     if chunk is not None and (not spec.blockwise or isinstance(classes, np.ndarray) or chunk < 1):
-        raise UnknownParameterError(
+        raise InvalidParameterError(
             f"{spec.name} cannot stream a series with chunk={chunk}: streaming needs a blockwise method, a positive "
-            "block size and a class map file (not an array); run without --chunk or change these"
+            "block size and a class map file (not an array); run without chunk=N or change these"
         )
     if classes is not None and not isinstance(classes, np.ndarray) and not Path(classes).is_file():
         raise FileFormatError(f"class map {classes} does not exist; give a single-band class raster on the fine grid")
     if not 0.0 <= min_clear <= 1.0:
-        raise UnknownParameterError(f"min_clear must lie in [0, 1], got {min_clear}; give e.g. --min-clear 0.5")
+        raise InvalidParameterError(f"min_clear must lie in [0, 1], got {min_clear}; give e.g. min_clear=0.5")
     if coarse_period < 1:
-        raise UnknownParameterError(f"coarse_period must be at least 1 day, got {coarse_period}")
+        raise InvalidParameterError(f"coarse_period must be at least 1 day, got {coarse_period}")
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
-        raise OutputExistsError(f"--out-dir {out} is a file; give a folder")
+        raise OutputExistsError(f"out_dir={out} is a file; give a folder")
     if Path(fine_dir).is_file():  # a STAC catalogue or ItemCollection of both kinds
         from ..io.stac_read import stac_images
 
@@ -367,8 +368,8 @@ def run_series(
                              by_sensor=flat)
     clash = {f.path for f in fine} & {c.path for c in coarse}
     if clash:
-        raise DateError(f"{sorted(clash)[0].name} is both a fine and a coarse image; give --fine-pattern and "
-                        "--coarse-pattern that split the folder")
+        raise DateError(f"{sorted(clash)[0].name} is both a fine and a coarse image; give fine_pattern=GLOB and "
+                        "coarse_pattern=GLOB that split the folder")
 
     options = dict(dates=None if dates is None else sorted(set(dates)), min_clear=min_clear,
                    coarse_period=coarse_period, ratio=ratio, resample=resample, driver=driver,
@@ -378,8 +379,8 @@ def run_series(
     done = _previous(index, fingerprint) if not overwrite else None
     if done is None and not overwrite and out.is_dir() and any(out.iterdir()):
         raise OutputExistsError(
-            f"--out-dir {out} is not empty and holds no unfinished run of this command; "
-            "pass --overwrite to replace its outputs or choose an empty folder"
+            f"out_dir={out} is not empty and holds no unfinished run of this command; "
+            "pass overwrite=True to replace its outputs or choose an empty folder"
         )
     done = done or {}
 

@@ -127,7 +127,7 @@ def stream_predict(
     workers = worker_count(workers)
     driver = output_driver(driver)
     if out.exists() and not overwrite:
-        raise OutputExistsError(f"output {out} exists; pass --overwrite to replace it")
+        raise OutputExistsError(f"output {out} exists; pass overwrite=True to replace it")
     task, sources = _sources(pairs, target, ratio, resample)
     check_pairs(spec, task)
     if not bool(task.target.mask.any().compute()):  # all cloud: the in-memory run's error, before any work

@@ -22,7 +22,14 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from ..core.errors import FileFormatError, InputError, OutputExistsError, RunInterruptedError, UnknownParameterError
+from ..core.errors import (
+    FileFormatError,
+    InputError,
+    InvalidParameterError,
+    OutputExistsError,
+    RunInterruptedError,
+    UnknownParameterError,
+)
 from ..core.registry import get_spec
 from ..core.scene import Scene
 from ..core.stsf_block import StsfSource
@@ -41,7 +48,7 @@ def _open(path: str | Path, label: str) -> Any:
     if Path(path).suffix.lower() in CUBE_SUFFIXES:
         raise FileFormatError(
             f"{label} {path} is a {Path(path).suffix} cube, which cannot be read in windows; convert it to "
-            "GeoTIFF, or run without --chunk"
+            "GeoTIFF, or run it in memory"
         )
     return RasterSource(path)
 
@@ -104,9 +111,9 @@ def stream_stsf(
     workers = worker_count(workers)
     driver = output_driver(driver)
     if isinstance(block, bool) or not isinstance(block, int) or block < 1:
-        raise UnknownParameterError(f"block must be a positive number of pixels, got {block!r}; e.g. --chunk 1024")
+        raise InvalidParameterError(f"block must be a positive number of pixels, got {block!r}; e.g. block=1024")
     if out.exists() and not overwrite:
-        raise OutputExistsError(f"output {out} exists; pass --overwrite to replace it")
+        raise OutputExistsError(f"output {out} exists; pass overwrite=True to replace it")
     readers = (_open(hs, "hs"), _open(ms, "ms"), None if ms_target is None else _open(ms_target, "ms_target"))
     hs_scene = name_wavelengths(readers[0].template, wavelengths, hs)
     task = STSFTask(hs=hs_scene, ms=readers[1].template, ms_target=None if readers[2] is None else readers[2].template,

@@ -25,19 +25,18 @@ from .lazy import align_lazy, predict_lazy
 DEFAULT_CHUNK = 512
 """Block side (fine pixels) of a lazy run whose fine argument is not chunked."""
 
-_FLAGS = (("--ratio R", "ratio=R"), ("--ratio", "ratio"), ("--pair FINE COARSE", "fine and coarse images"),
-          ("--pair", "the fine/coarse pairs"), ("--classes", "classes"), ("--chunk", "Dask chunks"))
-"""Command-line flags in the library's messages, and the Python arguments that stand for them here."""
+_ARGUMENTS = (("chunk=N", "Dask chunks"),)
+"""Arguments of the file and in-memory API named in the library's messages, and what stands for them here."""
 
 
 @contextlib.contextmanager
 def python_arguments() -> Iterator[None]:
-    """Re-raise an `InputError` whose message names a command-line flag with the Python argument instead."""
+    """Re-raise an `InputError` whose message names an argument this API lacks with what stands for it here."""
     try:
         yield
     except InputError as exc:
         text = str(exc)
-        for flag, argument in _FLAGS:
+        for flag, argument in _ARGUMENTS:
             text = text.replace(flag, argument)
         if text == str(exc):
             raise

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from ..core.errors import DateError, InputWarning, NoDataError, UnknownParameterError
+from ..core.errors import DateError, InputWarning, InvalidParameterError, NoDataError
 from ..core.run import check_classes
 from ..core.task import FusionTask, Pair
 from ..io.blockwrite import output_encoding
@@ -62,7 +62,7 @@ def fuse_cube(method: str, fine_cube: xr.DataArray, coarse_cube: xr.DataArray, *
     with python_arguments():
         spec, p = stf_spec(method, params)
         if not 0.0 <= min_clear <= 1.0:
-            raise UnknownParameterError(f"min_clear must lie in [0, 1], got {min_clear}; e.g. min_clear=0.5")
+            raise InvalidParameterError(f"min_clear must lie in [0, 1], got {min_clear}; e.g. min_clear=0.5")
         check_classes(spec, classes)
         fine, coarse = Raster.of(fine_cube, "fine_cube"), Raster.of(coarse_cube, "coarse_cube")
         fine.same_crs(coarse)

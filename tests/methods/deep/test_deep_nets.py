@@ -7,7 +7,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from stfusion.core.errors import CheckpointError, DateError  # noqa: E402
+from stfusion.core.errors import CheckpointError, DateError, ShapeMismatchError  # noqa: E402
 from stfusion.core.registry import get_spec  # noqa: E402
 from stfusion.core.params.deep import DeepParams, StfdcnnParams  # noqa: E402
 from stfusion.core.training import DatedStack, simulate_change  # noqa: E402
@@ -47,7 +47,7 @@ def test_prediction_shapes_for_each_accepted_number_of_references(method):
         assert out.shape == b.fine.shape and torch.isfinite(out).all()
     too_many = max(net.info.refs) + 1
     b = _batch(refs=too_many)
-    with pytest.raises(ValueError, match="reference"):
+    with pytest.raises(ShapeMismatchError, match="reference"):
         net(b.coarse, b.fine_refs, b.coarse_refs)
 
 

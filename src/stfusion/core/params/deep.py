@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from ..errors import UnknownParameterError
+from ..errors import InvalidParameterError, UnknownParameterError
 
 
 @dataclass(frozen=True)
@@ -62,16 +62,16 @@ class DeepParams:
             raise UnknownParameterError(f"fallback={self.fallback!r} is unknown; use one of: {', '.join(self.FALLBACKS)}")
         for key in ("steps", "batch", "patch", "tile"):
             if getattr(self, key) < 1:
-                raise UnknownParameterError(f"{key}={getattr(self, key)} must be a positive integer")
+                raise InvalidParameterError(f"{key}={getattr(self, key)} must be a positive integer")
         for key in ("pretrain_steps", "blend", "refs"):
             if getattr(self, key) < 0:
-                raise UnknownParameterError(f"{key}={getattr(self, key)} must be >= 0")
+                raise InvalidParameterError(f"{key}={getattr(self, key)} must be >= 0")
         if self.patch < 16:
-            raise UnknownParameterError(f"patch={self.patch} is too small; give patch=32 or more")
+            raise InvalidParameterError(f"patch={self.patch} is too small; give patch=32 or more")
         if not self.lr > 0:
-            raise UnknownParameterError(f"lr={self.lr} must be > 0")
+            raise InvalidParameterError(f"lr={self.lr} must be > 0")
         if self.val_every < 1 or self.patience < 1:
-            raise UnknownParameterError("val_every and patience must be positive integers")
+            raise InvalidParameterError("val_every and patience must be positive integers")
         if not (self.device == "cpu" or self.device.startswith("cuda") or self.device == "mps"):
             raise UnknownParameterError(f"device={self.device!r}; give cpu, cuda or cuda:N")
 

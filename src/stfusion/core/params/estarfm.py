@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from ..errors import UnknownParameterError
+from ..errors import InvalidParameterError, UnknownParameterError
 
 
 @dataclass(frozen=True)
@@ -36,27 +36,27 @@ class EstarfmParams:
 
     def __post_init__(self) -> None:
         if not isinstance(self.half_window, int) or isinstance(self.half_window, bool) or self.half_window < 1:
-            raise UnknownParameterError(
+            raise InvalidParameterError(
                 f"estarfm: half_window must be a positive integer number of fine pixels, got {self.half_window!r}"
             )
         if not self.num_classes > 0:
-            raise UnknownParameterError(f"estarfm: num_classes must be > 0, got {self.num_classes!r} (default 4)")
+            raise InvalidParameterError(f"estarfm: num_classes must be > 0, got {self.num_classes!r} (default 4)")
         if not self.data_min < self.data_max:
-            raise UnknownParameterError(
+            raise InvalidParameterError(
                 f"estarfm: data_min ({self.data_min!r}) must be below data_max ({self.data_max!r}); "
                 "for reflectance use 0 and 1"
             )
         if self.num_similar is not None and (
             not isinstance(self.num_similar, int) or isinstance(self.num_similar, bool) or self.num_similar <= 5
         ):
-            raise UnknownParameterError(
+            raise InvalidParameterError(
                 f"estarfm: num_similar must be an integer > 5 or None, got {self.num_similar!r} "
                 "(ESTARFM needs more than 5 similar pixels; the FAST program uses 20)"
             )
         if self.stats_scope not in ("image", "block"):
             raise UnknownParameterError(f"estarfm: stats_scope must be 'image' or 'block', got {self.stats_scope!r}")
         if not isinstance(self.patch_size, int) or isinstance(self.patch_size, bool) or self.patch_size < 1:
-            raise UnknownParameterError(
+            raise InvalidParameterError(
                 f"estarfm: patch_size must be a positive integer number of pixels, got {self.patch_size!r} (default 500)"
             )
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from ..errors import UnknownParameterError
+from ..errors import InvalidParameterError, UnknownParameterError
 
 
 def _is_int(value: object) -> bool:
@@ -29,17 +29,17 @@ def _parse_bands(value: object) -> tuple[int, ...] | None:
         try:
             return tuple(int(v) for v in text.split(",") if v.strip())
         except ValueError:
-            raise UnknownParameterError(
+            raise InvalidParameterError(
                 f"fitfc: similarity_bands={value!r} is not a list of band indices; give e.g. similarity_bands=2,3"
             ) from None
     try:
         bands = tuple(value)  # type: ignore[arg-type]
     except TypeError:
-        raise UnknownParameterError(
+        raise InvalidParameterError(
             f"fitfc: similarity_bands must be None or a sequence of band indices, got {value!r}"
         ) from None
     if not all(_is_int(b) for b in bands):
-        raise UnknownParameterError(f"fitfc: similarity_bands must hold integer band indices, got {value!r}")
+        raise InvalidParameterError(f"fitfc: similarity_bands must hold integer band indices, got {value!r}")
     return bands
 
 
@@ -68,29 +68,29 @@ class FitfcParams:
 
     def __post_init__(self) -> None:
         if not _is_int(self.rm_radius) or self.rm_radius < 0:
-            raise UnknownParameterError(
+            raise InvalidParameterError(
                 f"fitfc: rm_radius must be an integer >= 0 (coarse pixels; 1 = 3x3 window), got {self.rm_radius!r}"
             )
         if not _is_int(self.half_window) or self.half_window < 1:
-            raise UnknownParameterError(
+            raise InvalidParameterError(
                 f"fitfc: half_window must be a positive integer number of fine pixels, got {self.half_window!r} "
                 "(default 20)"
             )
         if not _is_int(self.num_similar) or self.num_similar < 1:
-            raise UnknownParameterError(
+            raise InvalidParameterError(
                 f"fitfc: num_similar must be a positive integer, got {self.num_similar!r} (default 20)"
             )
         if self.num_similar > (2 * self.half_window + 1) ** 2:
-            raise UnknownParameterError(
+            raise InvalidParameterError(
                 f"fitfc: num_similar={self.num_similar} exceeds the {(2 * self.half_window + 1) ** 2} pixels of the "
                 f"{2 * self.half_window + 1}x{2 * self.half_window + 1} window; lower it or raise half_window"
             )
         bands = _parse_bands(self.similarity_bands)
         if bands is not None:
             if not bands:
-                raise UnknownParameterError("fitfc: similarity_bands is empty; give band indices or None (all bands)")
+                raise InvalidParameterError("fitfc: similarity_bands is empty; give band indices or None (all bands)")
             if min(bands) < 0 or len(set(bands)) != len(bands):
-                raise UnknownParameterError(
+                raise InvalidParameterError(
                     f"fitfc: similarity_bands must be distinct 0-based band indices, got {bands!r}"
                 )
         object.__setattr__(self, "similarity_bands", bands)
@@ -99,7 +99,7 @@ class FitfcParams:
                 f"fitfc: filtering must be 'change' or 'prediction', got {self.filtering!r}"
             )
         if self.scale_factor is not None and (not _is_int(self.scale_factor) or self.scale_factor < 1):
-            raise UnknownParameterError(
+            raise InvalidParameterError(
                 f"fitfc: scale_factor must be a positive integer or None (round(ratio)), got {self.scale_factor!r}"
             )
 

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..errors import UnknownParameterError
+from ..errors import InvalidParameterError
 
 
 def _positive_int(name: str, value: object, hint: str) -> None:
     if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise UnknownParameterError(f"fsdaf: {name} must be a positive integer, got {value!r} ({hint})")
+        raise InvalidParameterError(f"fsdaf: {name} must be a positive integer, got {value!r} ({hint})")
 
 
 @dataclass(frozen=True)
@@ -54,7 +54,7 @@ class FsdafParams:
         _positive_int("min_classes", self.min_classes, "default 4")
         _positive_int("max_classes", self.max_classes, "default 6")
         if self.min_classes > self.max_classes:
-            raise UnknownParameterError(
+            raise InvalidParameterError(
                 f"fsdaf: min_classes ({self.min_classes}) must not exceed max_classes ({self.max_classes}); "
                 "the program uses 4 and 6"
             )
@@ -62,19 +62,19 @@ class FsdafParams:
         _positive_int("isodata_min_pixels", self.isodata_min_pixels, "default 200")
         _positive_int("num_pure", self.num_pure, "purest coarse pixels per class; default 100")
         if not (0.0 <= self.quantile_low < self.quantile_high <= 1.0):
-            raise UnknownParameterError(
+            raise InvalidParameterError(
                 f"fsdaf: need 0 <= quantile_low < quantile_high <= 1, got {self.quantile_low!r} and "
                 f"{self.quantile_high!r} (default 0.1 and 0.9)"
             )
         if not self.data_min < self.data_max:
-            raise UnknownParameterError(
+            raise InvalidParameterError(
                 f"fsdaf: data_min ({self.data_min!r}) must be below data_max ({self.data_max!r}); "
                 "for reflectance use 0 and 1"
             )
         if self.scale_factor is not None and (
             not isinstance(self.scale_factor, int) or isinstance(self.scale_factor, bool) or self.scale_factor < 2
         ):
-            raise UnknownParameterError(
+            raise InvalidParameterError(
                 f"fsdaf: scale_factor must be an integer >= 2 (coarse/fine pixel-size ratio, e.g. 16) or None, "
                 f"got {self.scale_factor!r}"
             )

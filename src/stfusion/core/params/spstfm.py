@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..errors import UnknownParameterError
+from ..errors import InvalidParameterError
 
 
 def _is_int(v: object) -> bool:
@@ -47,14 +47,14 @@ class SpstfmParams:
     def __post_init__(self) -> None:
         def positive(name: str, value: object, hint: str) -> None:
             if not _is_int(value) or value < 1:  # type: ignore[operator]
-                raise UnknownParameterError(f"spstfm: {name} must be a positive integer, got {value!r} ({hint})")
+                raise InvalidParameterError(f"spstfm: {name} must be a positive integer, got {value!r} ({hint})")
 
         if not _is_int(self.patch_size) or self.patch_size < 2:
-            raise UnknownParameterError(
+            raise InvalidParameterError(
                 f"spstfm: patch_size must be an integer >= 2 fine pixels, got {self.patch_size!r} (default 7)"
             )
         if not _is_int(self.patch_overlap) or not 0 <= self.patch_overlap <= self.patch_size // 2:
-            raise UnknownParameterError(
+            raise InvalidParameterError(
                 f"spstfm: patch_overlap must be an integer from 0 to patch_size // 2 = {self.patch_size // 2}, "
                 f"got {self.patch_overlap!r} (default 2)"
             )
@@ -62,23 +62,23 @@ class SpstfmParams:
         positive("training_samples", self.training_samples, "default 2000")
         positive("sparsity", self.sparsity, "default 3")
         if self.sparsity > min(self.dict_size, self.patch_size**2):
-            raise UnknownParameterError(
+            raise InvalidParameterError(
                 f"spstfm: sparsity ({self.sparsity}) cannot exceed dict_size ({self.dict_size}) or the patch "
                 f"dimension patch_size² ({self.patch_size ** 2}); the default is 3"
             )
         if not _is_int(self.min_train_iter) or not _is_int(self.max_train_iter) or \
                 not 0 <= self.min_train_iter <= self.max_train_iter:
-            raise UnknownParameterError(
+            raise InvalidParameterError(
                 f"spstfm: need integers 0 <= min_train_iter <= max_train_iter, got {self.min_train_iter!r} and "
                 f"{self.max_train_iter!r} (defaults 10 and 20)"
             )
         if not isinstance(self.weights_diff_tol, (int, float)) or isinstance(self.weights_diff_tol, bool) or \
                 not self.weights_diff_tol >= 0:
-            raise UnknownParameterError(
+            raise InvalidParameterError(
                 f"spstfm: weights_diff_tol must be a number >= 0, got {self.weights_diff_tol!r} (default 0.2)"
             )
         if not _is_int(self.seed) or self.seed < 0:
-            raise UnknownParameterError(f"spstfm: seed must be an integer >= 0, got {self.seed!r}")
+            raise InvalidParameterError(f"spstfm: seed must be an integer >= 0, got {self.seed!r}")
 
 
 def spstfm_halo(params: SpstfmParams, resolution: float | None) -> int:

@@ -10,7 +10,7 @@ import math
 from dataclasses import dataclass
 from typing import Literal
 
-from ..errors import UnknownParameterError
+from ..errors import InvalidParameterError, MissingInputError
 
 
 @dataclass(frozen=True)
@@ -51,12 +51,12 @@ def starfm_resolution(params: StarfmParams, resolution: float | None) -> float:
     """The fine pixel size in metres: ``params.resolution``, else the scene's, else an error."""
     res = params.resolution if params.resolution is not None else resolution
     if res is None:
-        raise UnknownParameterError(
+        raise MissingInputError(
             "starfm needs the fine pixel size to turn search_distance into a window, and the scene has no "
-            "georeferencing; pass --set resolution=METRES (e.g. resolution=30)"
+            "georeferencing; pass resolution=METRES (e.g. resolution=30)"
         )
     if not (math.isfinite(res) and res > 0):
-        raise UnknownParameterError(f"starfm: resolution must be a positive number of metres, got {res:g}")
+        raise InvalidParameterError(f"starfm: resolution must be a positive number of metres, got {res:g}")
     return float(res)
 
 
@@ -71,7 +71,7 @@ def starfm_window(params: StarfmParams, resolution: float | None) -> tuple[int, 
         return 0, 0
     res = starfm_resolution(params, resolution)
     if not (math.isfinite(params.search_distance) and params.search_distance >= res):
-        raise UnknownParameterError(
+        raise InvalidParameterError(
             f"starfm: search_distance must be at least the pixel size ({res:g} m), got {params.search_distance:g}; "
             "give e.g. search_distance=750"
         )

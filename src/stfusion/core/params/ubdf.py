@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from ..errors import UnknownParameterError
+from ..errors import InvalidParameterError, UnknownParameterError
 
 
 def _is_int(value: object) -> bool:
@@ -56,27 +56,27 @@ class UbdfParams:
 
     def __post_init__(self) -> None:
         if not _is_int(self.num_classes) or self.num_classes < 1:
-            raise UnknownParameterError(
+            raise InvalidParameterError(
                 f"ubdf: num_classes must be a positive integer, got {self.num_classes!r} (default 4)"
             )
         if not _is_int(self.window) or self.window < 1 or self.window % 2 == 0:
-            raise UnknownParameterError(
+            raise InvalidParameterError(
                 f"ubdf: window must be an odd positive number of coarse pixels, got {self.window!r} (default 3)"
             )
         if self.max_window is not None and (
             not _is_int(self.max_window) or self.max_window % 2 == 0 or self.max_window < self.window
         ):
-            raise UnknownParameterError(
+            raise InvalidParameterError(
                 f"ubdf: max_window must be None or an odd number of coarse pixels >= window ({self.window}), "
                 f"got {self.max_window!r}"
             )
         if self.scale_factor is not None and (not _is_int(self.scale_factor) or self.scale_factor < 1):
-            raise UnknownParameterError(
+            raise InvalidParameterError(
                 f"ubdf: scale_factor must be None or a positive integer (fine pixels per coarse pixel), "
                 f"got {self.scale_factor!r}"
             )
         if not isinstance(self.add_residual, bool):
-            raise UnknownParameterError(f"ubdf: add_residual must be true or false, got {self.add_residual!r}")
+            raise InvalidParameterError(f"ubdf: add_residual must be true or false, got {self.add_residual!r}")
         if self.residual_base not in ("unmixed", "fine"):
             raise UnknownParameterError(
                 f"ubdf: residual_base must be 'unmixed' or 'fine', got {self.residual_base!r}"
@@ -85,15 +85,15 @@ class UbdfParams:
             value = getattr(self, name)
             if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))
                                       or value != value or abs(value) == float("inf")):
-                raise UnknownParameterError(f"ubdf: {name} must be None or a finite number, got {value!r}")
+                raise InvalidParameterError(f"ubdf: {name} must be None or a finite number, got {value!r}")
         if self.lower is not None and self.upper is not None and not self.lower < self.upper:
-            raise UnknownParameterError(
+            raise InvalidParameterError(
                 f"ubdf: lower ({self.lower!r}) must be below upper ({self.upper!r}); for reflectance use 0 and 1"
             )
         if not _is_int(self.seed) or self.seed < 0:
-            raise UnknownParameterError(f"ubdf: seed must be a non-negative integer, got {self.seed!r}")
+            raise InvalidParameterError(f"ubdf: seed must be a non-negative integer, got {self.seed!r}")
         if not _is_int(self.max_iter) or self.max_iter < 1:
-            raise UnknownParameterError(
+            raise InvalidParameterError(
                 f"ubdf: max_iter must be a positive integer number of k-means iterations, got {self.max_iter!r}"
             )
 

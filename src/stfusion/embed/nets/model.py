@@ -11,6 +11,8 @@ import math
 import torch
 from torch import Tensor, nn
 
+from stfusion.core.errors import MissingInputError
+
 from ..config import EmbedConfig
 
 BT_LAMBDA = 5e-3
@@ -76,7 +78,8 @@ class EmbeddingModel(nn.Module):
     def forward(self, views: dict[str, tuple[Tensor, Tensor]]) -> Tensor:
         missing = [s for s in self.encoders if s not in views]
         if missing:
-            raise ValueError(f"the model needs the sensors {', '.join(self.encoders)}; missing {', '.join(missing)}")
+            raise MissingInputError(f"the model needs the sensors {', '.join(self.encoders)}; "
+                                    f"missing {', '.join(missing)}")
         return self.fuse(torch.cat([self.encoders[s](*views[s]) for s in self.encoders], dim=1))
 
 

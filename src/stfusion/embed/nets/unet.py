@@ -22,7 +22,13 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from stfusion.core.errors import NoDataError, ShapeMismatchError, UnknownParameterError
+from stfusion.core.errors import (
+    InvalidParameterError,
+    MissingWeightsError,
+    NoDataError,
+    ShapeMismatchError,
+    UnknownParameterError,
+)
 
 LOSSES = ("mse", "l1")
 HALO = 32  # > the receptive-field radius of `UNet` (about 22 pixels); a multiple of 4
@@ -91,7 +97,7 @@ class UNetRegressor:
             raise UnknownParameterError(f"unknown UNet loss {self.loss!r}; use one of: {', '.join(LOSSES)}")
         for name in ("width", "patch", "steps", "batch"):
             if getattr(self, name) < 1:
-                raise UnknownParameterError(f"UNet {name} must be >= 1, got {getattr(self, name)}")
+                raise InvalidParameterError(f"UNet {name} must be >= 1, got {getattr(self, name)}")
 
     def _inputs(self, emb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Standardised (rows, cols, D) float32 inputs with no-data at 0, and the finite-pixel mask."""
@@ -176,12 +182,12 @@ class UNetRegressor:
         (more than its receptive field), so the network's memory follows the tile, and the result
         is the whole-map one (same reflect padding, pooling grid and borders; float rounding aside)."""
         if self._net is None:
-            raise UnknownParameterError("the UNet head is not trained; call fit(emb, target, mask) first")
+            raise MissingWeightsError("the UNet head is not trained; call fit(emb, target, mask) first")
         if emb.ndim != 3 or emb.shape[-1] != self._stats[0].size:
             raise ShapeMismatchError(f"the embedding map has shape {emb.shape}; expected (rows, cols, "
                                      f"{self._stats[0].size}) like the one the head was fitted on")
         if tile < 4:
-            raise UnknownParameterError(f"UNet prediction tile must be >= 4 pixels, got {tile}")
+            raise InvalidParameterError(f"UNet prediction tile must be >= 4 pixels, got {tile}")
         rows, cols, _ = emb.shape
         (top, ridx), (left, cidx) = (_reflect_frame(n) for n in (rows, cols))
         step = tile // 4 * 4

@@ -67,7 +67,7 @@ def refuse_streaming(paths: Iterable[str | os.PathLike[str]]) -> None:
         product = find_product(path, strict=True)
         if product is not None:
             raise FileFormatError(
-                f"{path} is a {product.kind} product, which is read whole with its QA mask, not streamed; drop --chunk, "
+                f"{path} is a {product.kind} product, which is read whole with its QA mask, not streamed; drop chunk=N, "
                 "or stack it into one GeoTIFF first: write_scene(read_scene(PRODUCT), 'stack.tif')"
             )
 

@@ -45,7 +45,7 @@ from typing import Literal
 import numpy as np
 
 from ...core.block import Block
-from ...core.errors import NoDataError, ShapeMismatchError, UnknownParameterError
+from ...core.errors import InvalidParameterError, NoDataError, ShapeMismatchError
 from ...core.params.estarfm import EstarfmParams
 from ...core.scene import Scene
 from ...core.task import FusionTask
@@ -87,15 +87,15 @@ def _f_crit(half_window: int) -> np.ndarray:
 def _check(task: FusionTask) -> None:
     task.require_fine_grid("estarfm")
     if len(task.pairs) != 2:
-        raise ShapeMismatchError(f"estarfm takes exactly 2 pairs, got {len(task.pairs)}; give two --pair FINE COARSE")
+        raise ShapeMismatchError(f"estarfm takes exactly 2 pairs, got {len(task.pairs)}; give two fine/coarse pairs")
 
 
 def stats(task: FusionTask, params: EstarfmParams) -> EstarfmStats:
     """The image-wide similar-pixel thresholds and the F-test table."""
     if params.stats_scope == "block":
-        raise UnknownParameterError(
+        raise InvalidParameterError(
             "estarfm: stats_scope='block' reproduces the reference program's blocks and runs in memory only; "
-            "run without --chunk or use stats_scope=image"
+            "run without chunk=N or use stats_scope=image"
         )
     _check(task)
     fine = np.stack([np.asarray(p.fine.data, np.float32) for p in task.pairs])
@@ -143,7 +143,7 @@ def _run(block: Block, threshold: np.ndarray, f_crit: np.ndarray, params: Estarf
 def predict_block(block: Block, stats: EstarfmStats, params: EstarfmParams) -> tuple[np.ndarray, np.ndarray]:
     """(data, mask) of one block; windows are truncated at the block edges."""
     if params.stats_scope == "block":
-        raise UnknownParameterError("estarfm: stats_scope='block' runs in memory only; use stats_scope=image to tile")
+        raise InvalidParameterError("estarfm: stats_scope='block' runs in memory only; use stats_scope=image to tile")
     return _run(block, stats.threshold, stats.f_crit, params, workers=1)
 
 

@@ -56,7 +56,7 @@ from typing import Literal
 import numpy as np
 
 from ...core.block import Block
-from ...core.errors import NoDataError, ShapeMismatchError, UnknownParameterError
+from ...core.errors import InvalidParameterError, NoDataError, ShapeMismatchError
 from ...core.params.fitfc import FitfcParams
 from ...core.scene import Scene
 from ...core.task import FusionTask
@@ -82,7 +82,7 @@ def _check(task: FusionTask) -> None:
     task.require_fine_grid("fitfc")
     if len(task.pairs) != 1:
         raise ShapeMismatchError(
-            f"fitfc takes exactly 1 pair, got {len(task.pairs)}; give one --pair FINE COARSE "
+            f"fitfc takes exactly 1 pair, got {len(task.pairs)}; give one fine/coarse pair "
             "(e.g. the pair nearest the target date)"
         )
 
@@ -115,13 +115,13 @@ def block_means(data: np.ndarray, mask: np.ndarray, scale: int) -> tuple[np.ndar
 def stats(task: FusionTask, params: FitfcParams, classes: np.ndarray | None = None) -> FitfcStats:
     """The coarse-pixel regressions and residuals (image-wide, computed once)."""
     if classes is not None:
-        raise UnknownParameterError("fitfc does not use a class map; run it without classes")
+        raise InvalidParameterError("fitfc does not use a class map; run it without classes")
     _check(task)
     scale = scale_of(task, params)
     pair = task.pairs[0]
     nb = pair.fine.count
     if params.similarity_bands is not None and max(params.similarity_bands) >= nb:
-        raise UnknownParameterError(
+        raise InvalidParameterError(
             f"fitfc: similarity_bands {params.similarity_bands} refers to a band beyond the {nb} bands of the "
             "images; band indices start at 0"
         )

@@ -84,7 +84,7 @@ from typing import Any
 import numpy as np
 
 from ...core.block import Block
-from ...core.errors import DTypeError, NoDataError, RatioError, ShapeMismatchError, UnknownParameterError
+from ...core.errors import DTypeError, InvalidParameterError, NoDataError, RatioError, ShapeMismatchError
 from ...core.params.fsdaf import FsdafParams
 from ...core.scene import Scene
 from ...core.task import FusionTask
@@ -142,7 +142,7 @@ class FsdafStats:
 def _check(task: FusionTask) -> None:
     task.require_fine_grid("fsdaf")
     if len(task.pairs) != 1:
-        raise ShapeMismatchError(f"fsdaf takes exactly 1 pair, got {len(task.pairs)}; give one --pair FINE COARSE")
+        raise ShapeMismatchError(f"fsdaf takes exactly 1 pair, got {len(task.pairs)}; give one fine/coarse pair")
 
 
 def _scale(task: FusionTask, params: FsdafParams) -> int:
@@ -151,7 +151,7 @@ def _scale(task: FusionTask, params: FsdafParams) -> int:
     ratio = task.require_ratio("fsdaf")
     s = int(round(ratio))
     if s < 2:
-        raise RatioError(f"fsdaf needs a coarse/fine ratio of at least 2, got {ratio:g}; check --ratio or set scale_factor")
+        raise RatioError(f"fsdaf needs a coarse/fine ratio of at least 2, got {ratio:g}; check ratio=R or set scale_factor")
     return s
 
 
@@ -465,7 +465,7 @@ def predict_block(block: Block, stats: FsdafStats, params: FsdafParams) -> tuple
 def predict(task: FusionTask, params: FsdafParams, classes: Any = None, threads: int | None = None) -> Scene:
     """Registry entry point: the whole task in memory, row strips on ``threads`` threads (default: all cores)."""
     if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int) or threads < 1):
-        raise UnknownParameterError(f"fsdaf: threads must be a positive integer, got {threads!r}")
+        raise InvalidParameterError(f"fsdaf: threads must be a positive integer, got {threads!r}")
     st = stats(task, params, classes)
     pair = task.pairs[0]
     data, mask = _run(np.asarray(pair.fine.data), np.asarray(pair.fine.mask), np.asarray(pair.coarse.data),

@@ -29,7 +29,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from ...core.errors import NoDataError, UnknownParameterError
+from ...core.errors import InvalidParameterError, NoDataError
 
 __all__ = ["isodata", "classify_image"]
 
@@ -96,7 +96,7 @@ def isodata(
     if not np.isfinite(x).all():
         raise NoDataError("isodata: the pixels contain NaN or infinite values; drop invalid pixels first")
     if not (1 <= min_classes <= max_classes) or iterations < 1 or min_pixels < 1:
-        raise UnknownParameterError(
+        raise InvalidParameterError(
             f"isodata: need 1 <= min_classes <= max_classes and positive iterations/min_pixels, got "
             f"min_classes={min_classes}, max_classes={max_classes}, iterations={iterations}, min_pixels={min_pixels}"
         )

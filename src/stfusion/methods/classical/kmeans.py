@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
-from ...core.errors import NoDataError, ShapeMismatchError, UnknownParameterError
+from ...core.errors import InvalidParameterError, NoDataError, ShapeMismatchError
 
 CHUNK = 16384
 """Pixels per chunk of the partial sums (fixed, so results do not depend on the thread count)."""
@@ -156,7 +156,7 @@ def kmeans_pixels(x: np.ndarray, k: int, *, seed: int = 0, max_iter: int = 100, 
     if not np.isfinite(x).all():
         raise NoDataError("k-means: valid pixels hold NaN or infinite values; mask them")
     if not isinstance(k, (int, np.integer)) or k < 1:
-        raise UnknownParameterError(f"k-means: the number of clusters must be a positive integer, got {k!r}")
+        raise InvalidParameterError(f"k-means: the number of clusters must be a positive integer, got {k!r}")
     threads = max(1, int(threads or os.cpu_count() or 1))
     nchunks = -(-n // CHUNK)
     parts = min(threads, nchunks)

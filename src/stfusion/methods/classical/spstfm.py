@@ -73,7 +73,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from ...core.block import Block
-from ...core.errors import NoDataError, ShapeMismatchError, UnknownParameterError
+from ...core.errors import InvalidParameterError, NoDataError, ShapeMismatchError
 from ...core.params.spstfm import SpstfmParams, spstfm_halo
 from ...core.scene import Scene
 from ...core.task import FusionTask
@@ -110,7 +110,7 @@ def _check(task: FusionTask) -> None:
     if len(task.pairs) != 2:
         raise ShapeMismatchError(
             f"spstfm takes exactly 2 pairs (before and after the target date), got {len(task.pairs)}; "
-            "give two --pair FINE COARSE"
+            "give two fine/coarse pairs"
         )
 
 
@@ -118,7 +118,7 @@ def _threads(threads: int | None) -> int:
     if threads is None:
         return max(1, os.cpu_count() or 1)
     if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
-        raise UnknownParameterError(f"spstfm: threads must be a positive integer, got {threads!r}")
+        raise InvalidParameterError(f"spstfm: threads must be a positive integer, got {threads!r}")
     return threads
 
 
@@ -198,7 +198,7 @@ def stats(task: FusionTask, params: SpstfmParams, classes: Any = None, *, thread
     Deterministic given ``params.seed``; ``threads`` > 1 trains bands in worker processes
     (same result)."""
     if classes is not None:
-        raise UnknownParameterError("spstfm does not use a class map; run it without classes")
+        raise InvalidParameterError("spstfm does not use a class map; run it without classes")
     _check(task)
     b = Block.from_task(task)
     p = params.patch_size
@@ -330,7 +330,7 @@ def predict(task: FusionTask, params: SpstfmParams, classes: Any = None, threads
     (default: all cores) bands are trained and row strips reconstructed in worker processes; the
     result does not depend on the number of workers."""
     if classes is not None:
-        raise UnknownParameterError("spstfm does not use a class map; run it without classes")
+        raise InvalidParameterError("spstfm does not use a class map; run it without classes")
     _check(task)
     workers = _threads(threads)
     from threadpoolctl import threadpool_limits

@@ -52,7 +52,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from ...core.block import Block
-from ...core.errors import NoDataError, ShapeMismatchError, UnknownParameterError
+from ...core.errors import InvalidParameterError, NoDataError, ShapeMismatchError
 from ...core.params.starfm import StarfmParams
 from ...core.registry import get_spec
 from ...core.scene import Scene
@@ -182,7 +182,7 @@ def predict_block(block: Block, stats: StarfmStats, params: StarfmParams) -> tup
 def _predict_many(tasks: list[FusionTask], params: StarfmParams, classes: Any, threads: int | None) -> list[Scene]:
     """Tasks sharing their pairs: statistics computed once, every target predicted in the same pass."""
     if threads is not None and threads < 1:
-        raise UnknownParameterError(f"starfm: threads must be >= 1, got {threads}")
+        raise InvalidParameterError(f"starfm: threads must be >= 1, got {threads}")
     st = stats(tasks[0], params, classes)
     pairs = tasks[0].pairs
     data, mask = _run([np.asarray(p.fine.data) for p in pairs], [np.asarray(p.fine.mask) for p in pairs],

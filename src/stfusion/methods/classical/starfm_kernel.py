@@ -97,8 +97,8 @@ def starfm_rows(lref, lcand, mref, mcand, tref, tcand, kref, kcand, slices, lo, 
                         if logistic:
                             for jj in range(n):
                                 j, x = c0 + jj, x0 + jj
-                                l, m, mt = lcand[up, uy, x], mcand[up, uy, x], tcand[uk, uy, x]
-                                s, t, q = abs(m - l), abs(m - mt), l + mt - m
+                                fl, m, mt = lcand[up, uy, x], mcand[up, uy, x], tcand[uk, uy, x]
+                                s, t, q = abs(m - fl), abs(m - mt), fl + mt - m
                                 if paper:
                                     passes = (s < a_ref[uk, j]) & (t < b_ref[uk, j])
                                 else:
@@ -115,8 +115,8 @@ def starfm_rows(lref, lcand, mref, mcand, tref, tcand, kref, kcand, slices, lo, 
                         else:
                             for jj in range(n):
                                 j, x = c0 + jj, x0 + jj
-                                l, m, mt = lcand[up, uy, x], mcand[up, uy, x], tcand[uk, uy, x]
-                                s, t, q = abs(m - l), abs(m - mt), l + mt - m
+                                fl, m, mt = lcand[up, uy, x], mcand[up, uy, x], tcand[uk, uy, x]
+                                s, t, q = abs(m - fl), abs(m - mt), fl + mt - m
                                 if paper:
                                     passes = (s < a_ref[uk, j]) & (t < b_ref[uk, j])
                                 else:

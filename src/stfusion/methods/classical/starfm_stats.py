@@ -17,9 +17,9 @@ from typing import Any
 
 import numpy as np
 
-from ...core.errors import ShapeMismatchError, UnknownParameterError
-from ...core.params.starfm import StarfmParams, starfm_resolution, starfm_window
+from ...core.errors import InvalidParameterError, ShapeMismatchError
 from ...core.moments import Moments, strips
+from ...core.params.starfm import StarfmParams, starfm_resolution, starfm_window
 from ...core.task import FusionTask, Pair
 
 
@@ -51,20 +51,20 @@ class StarfmStats:
 
 
 def check_params(params: StarfmParams) -> None:
-    """Raise `UnknownParameterError` for values the algorithm cannot use."""
+    """Raise `InvalidParameterError` for values the algorithm cannot use."""
     p = params
     if p.num_slice_pure_test < 1:
-        raise UnknownParameterError(f"starfm: num_slice_pure_test must be >= 1, got {p.num_slice_pure_test}; e.g. 40")
+        raise InvalidParameterError(f"starfm: num_slice_pure_test must be >= 1, got {p.num_slice_pure_test}; e.g. 40")
     for name in ("fine_uncertainty", "coarse_uncertainty"):
         v = getattr(p, name)
         if not (math.isfinite(v) and v >= 0):
-            raise UnknownParameterError(f"starfm: {name} must be a reflectance >= 0, got {v:g}; e.g. {name}=0.005")
+            raise InvalidParameterError(f"starfm: {name} must be a reflectance >= 0, got {v:g}; e.g. {name}=0.005")
     if not (math.isfinite(p.scale_factor) and p.scale_factor > 0):
-        raise UnknownParameterError(
+        raise InvalidParameterError(
             f"starfm: scale_factor must be > 0 (DN per unit reflectance), got {p.scale_factor:g}; e.g. 10000"
         )
     if p.valid_min is not None and p.valid_max is not None and not p.valid_min < p.valid_max:
-        raise UnknownParameterError(
+        raise InvalidParameterError(
             f"starfm: valid_min ({p.valid_min:g}) must be below valid_max ({p.valid_max:g}); e.g. -0.2 and 1.0"
         )
     if p.compat == "gao":
@@ -74,7 +74,7 @@ def check_params(params: StarfmParams) -> None:
             ("copy_on_zero_diff", p.copy_on_zero_diff, not p.copy_on_zero_diff),
         ) if not ok]
         if conflicts:
-            raise UnknownParameterError(
+            raise InvalidParameterError(
                 f"starfm: compat=gao reproduces the C program, which has no {', '.join(conflicts)}; "
                 "drop them or use compat=none"
             )
@@ -116,7 +116,7 @@ def _as_classes(classes: Any, npairs: int, shape: tuple[int, int]) -> np.ndarray
     """A class map (rows, cols) or (pairs, rows, cols) as compact int32 codes (pairs, rows, cols)."""
     arr = np.asarray(classes)
     if arr.dtype.kind not in "iub":
-        raise UnknownParameterError(f"starfm: classes must be an integer class map, got dtype {arr.dtype}")
+        raise InvalidParameterError(f"starfm: classes must be an integer class map, got dtype {arr.dtype}")
     if arr.shape == shape:
         arr = np.broadcast_to(arr, (npairs, *shape))
     if arr.shape != (npairs, *shape):

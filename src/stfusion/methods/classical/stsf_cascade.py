@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from stfusion.core.errors import UnknownParameterError
+from stfusion.core.errors import InvalidParameterError, UnknownParameterError
 from stfusion.core.params.stsf import FUSERS, CascadeParams, CnmfParams
 from stfusion.core.scene import Scene
 from stfusion.core.stsf_block import StsfBlock, StsfSource
@@ -42,7 +42,7 @@ def stats(source: StsfSource, params: CascadeParams) -> StsfStats:
     """The responses and GSA's statistics at t1 (the GSA fuser only)."""
     _check(params)
     if params.fuser != "gsa":
-        raise UnknownParameterError("cascade with fuser=cnmf cannot run block by block; use fuser=gsa or run without --chunk")
+        raise InvalidParameterError("cascade with fuser=cnmf cannot run block by block; use fuser=gsa or run without chunk=N")
     return gsa_method_stats(source, params.psf_fwhm, "ms")
 
 

@@ -225,5 +225,5 @@ def estimate_srf(hs: np.ndarray, ms_low: np.ndarray, *, wavelengths: np.ndarray 
             label = names[k] or f"{k + 1}"
             warnings.warn(f"MS band {label} is poorly explained by the HS cube (R² {r2[k]:.2f} < {POOR_FIT}): "
                           "it may lie outside the HS range, or the images are misregistered or cloudy; "
-                          "check the pair or give --srf", ResponseWarning, stacklevel=2)
+                          "check the pair or give the spectral response (srf)", ResponseWarning, stacklevel=2)
     return SpectralResponse(srf, offset, r2)

@@ -59,7 +59,7 @@ from typing import Any, Literal
 import numpy as np
 
 from ...core.block import Block, pair_days
-from ...core.errors import DTypeError, NoDataError, ShapeMismatchError, UnknownParameterError
+from ...core.errors import DTypeError, InvalidParameterError, NoDataError, ShapeMismatchError
 from ...core.params.ubdf import UbdfParams
 from ...core.scene import Scene
 from ...core.task import FusionTask
@@ -164,7 +164,7 @@ def _bounds(params: UbdfParams, images: list[tuple[np.ndarray, np.ndarray]], ban
         raise NoDataError("ubdf: the base pair and target have no valid pixel; check their masks and nodata")
     if (lo > hi).any():
         b = int(np.argmax(lo > hi))
-        raise UnknownParameterError(
+        raise InvalidParameterError(
             f"ubdf: band {b + 1} has lower bound {lo[b]:g} above its upper bound {hi[b]:g}; "
             "change lower/upper to bracket the data (or leave them None for the data range)"
         )
@@ -175,7 +175,7 @@ def stats(task: FusionTask, params: UbdfParams, classes: Any = None, threads: in
     """Classes, fractions and every coarse pixel's window solution (image-wide, computed once)."""
     task.require_fine_grid("ubdf")
     if threads is not None and threads < 1:
-        raise UnknownParameterError(f"ubdf: threads must be >= 1, got {threads}")
+        raise InvalidParameterError(f"ubdf: threads must be >= 1, got {threads}")
     threads = int(threads or os.cpu_count() or 1)
     scale = scale_factor(task, params)
     k = base_pair(task)
@@ -265,7 +265,7 @@ def predict_block(block: Block, stats: UbdfStats, params: UbdfParams) -> tuple[n
 def predict(task: FusionTask, params: UbdfParams, classes: Any = None, threads: int | None = None) -> Scene:
     """Registry entry point: the whole task in memory on ``threads`` threads (default: all cores)."""
     if threads is not None and threads < 1:
-        raise UnknownParameterError(f"ubdf: threads must be >= 1, got {threads}")
+        raise InvalidParameterError(f"ubdf: threads must be >= 1, got {threads}")
     threads = int(threads or os.cpu_count() or 1)
     st = stats(task, params, classes, threads)
     data, mask = _run(Block.from_task(task), st, params, threads)

@@ -23,7 +23,14 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from stfusion.core.block import Block
-from stfusion.core.errors import FitReport, MissingDependencyError, ResponseWarning, UnknownParameterError
+from stfusion.core.errors import (
+    FitReport,
+    InvalidParameterError,
+    MissingDependencyError,
+    MissingInputError,
+    MissingWeightsError,
+    ResponseWarning,
+)
 from stfusion.core.params import DeltaParams
 from stfusion.core.params.deep import DcstfnParams, DeepParams, EdcstfnParams, GanstfmParams, StfdcnnParams
 from stfusion.core.scene import Scene
@@ -123,11 +130,11 @@ def train_net(method: str, stacks: Sequence[DatedStack], params: DeepParams, *,
     import dataclasses
 
     if not stacks:
-        raise UnknownParameterError("no training scenes given")
+        raise MissingInputError("no training scenes given")
     first = stacks[0]
     for s in list(stacks[1:]) + list(pretrain_stacks):
         if s.n_bands != first.n_bands:
-            raise UnknownParameterError(f"training scenes {first.name!r} and {s.name!r} have different band counts")
+            raise InvalidParameterError(f"training scenes {first.name!r} and {s.name!r} have different band counts")
     kw = {"pretrain_stacks": pretrain_stacks, "pretrain_steps": pretrain_steps, "progress": progress,
           "log": Path(log) if log else None}
     net, result, done_pretrain = _train_once(method, stacks, params, **kw)
@@ -254,12 +261,12 @@ def stats(task: FusionTask, params: DeepParams, *, progress: bool = True) -> Dee
         if _verdict(method, card, params.fallback) == "delta":
             return DeepStats(None, "delta", [], 0, 1, None, weights)
     else:
-        raise UnknownParameterError(f"{method} needs trained weights: give checkpoint=CKPT (from `stfusion train "
-                                    f"{method}`) or fit=true to train on the given pairs (CLI: --checkpoint or --fit)")
+        raise MissingWeightsError(f"{method} needs trained weights: give checkpoint=CKPT (from `stfusion train "
+                                  f"{method}`) or fit=True to train on the given pairs")
     n = max(r for r in net.info.refs if r <= len(task.pairs))
     if params.refs:
         if params.refs not in net.info.refs:
-            raise UnknownParameterError(f"{method} takes {' or '.join(map(str, net.info.refs))} references, not refs={params.refs}")
+            raise InvalidParameterError(f"{method} takes {' or '.join(map(str, net.info.refs))} references, not refs={params.refs}")
         n = min(params.refs, len(task.pairs))
     m = net.info.multiple
     device = device_of(params.device)

@@ -21,7 +21,7 @@ import numpy as np
 from stfusion import __version__
 from dataclasses import dataclass
 
-from stfusion.core.errors import CheckpointError, FitReport, ResponseWarning, UnknownParameterError
+from stfusion.core.errors import CheckpointError, FitReport, MissingWeightsError, ResponseWarning, UnknownParameterError
 from stfusion.core.params.stsf import CUBIC_HALO, DCSTSF_STARTS, DcstsfParams
 from stfusion.core.scene import Scene
 from stfusion.core.stsf_block import StsfBlock, StsfSource
@@ -198,10 +198,10 @@ def _check_card(card: dict, task: STSFTask, x: Inputs, where: str) -> None:
     for what, have, want in (("HS", x.hs.shape[0], config["hs_bands"]), ("MS", x.ms.shape[0], config["ms_bands"])):
         if have != want:
             raise CheckpointError(f"{where}: trained on {want} {what} bands but the input has {have}; "
-                                  "give the bands it was trained on, or use --fit")
+                                  "give the bands it was trained on, or use fit=True")
     if config["ratio"] != x.ratio:
         raise CheckpointError(f"{where}: trained at ratio {config['ratio']} but the input's is {x.ratio}; "
-                              "train for this ratio or use --fit")
+                              "train for this ratio or use fit=True")
     a, b = float(np.mean(card.get("hs_mean") or [0])), float(x.hs.mean())
     if a > 0 and b > 0 and not 0.1 <= b / a <= 10:
         raise CheckpointError(f"{where}: the input's mean HS reflectance {b:.4g} is far from the training data's {a:.4g}; "
@@ -274,8 +274,8 @@ def stats(source: StsfSource, params: DcstsfParams, *, progress: bool = True) ->
         net, card = _train(task, x, params, progress=progress)
         returned = _report(card["competition"], params.fallback)
     else:
-        raise UnknownParameterError("dcstsf needs trained weights: give checkpoint=CKPT (from `stfusion train dcstsf`) "
-                                    "or fit=true to train on the given images (CLI: --checkpoint or --fit)")
+        raise MissingWeightsError("dcstsf needs trained weights: give checkpoint=CKPT (from `stfusion train dcstsf`) "
+                                  "or fit=True to train on the given images")
     start = card.get("start", "bicubic")  # the start it was trained from (older checkpoints: the paper's)
     kernels = psf.kernels(source.ratio)
     need_gsa = returned != "network" or start in ("gsa", "auto")

@@ -80,7 +80,7 @@ def check_fits(card: Mapping[str, Any], *, bands: tuple[str, ...] | None, n_band
     r0 = card.get("ratio")
     if r0 and ratio and abs(ratio - r0) > RATIO_TOLERANCE * r0:
         raise CheckpointError(f"{where}: the checkpoint was trained at coarse/fine ratio {r0:g} but the input's is "
-                              f"{ratio:g}; train a checkpoint for this ratio (`stfusion train`) or use --fit")
+                              f"{ratio:g}; train a checkpoint for this ratio (`stfusion train`) or use fit=True")
     m0 = card.get("fine_mean")
     if m0 and fine_mean is not None:
         a, b = float(np.mean(m0)), float(np.mean(fine_mean))

@@ -23,6 +23,8 @@ from typing import Sequence
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from stfusion.core.errors import ShapeMismatchError
+
 from .base import FusionNet, NetInfo
 
 COARSE_FACTOR = 16
@@ -60,10 +62,11 @@ class Dcstfn(FusionNet):
 
     def forward(self, coarse: Tensor, fine_refs: Sequence[Tensor], coarse_refs: Sequence[Tensor]) -> Tensor:
         if len(fine_refs) != 1 or len(coarse_refs) != 1:
-            raise ValueError(f"dcstfn takes one reference pair, got {len(fine_refs)} fine, {len(coarse_refs)} coarse")
+            raise ShapeMismatchError(f"dcstfn takes one reference pair, got {len(fine_refs)} fine, "
+                                     f"{len(coarse_refs)} coarse")
         h, w = coarse.shape[-2:]
         if h % COARSE_FACTOR or w % COARSE_FACTOR:
-            raise ValueError(f"dcstfn needs sides that are multiples of {COARSE_FACTOR}, got {h}x{w}")
+            raise ShapeMismatchError(f"dcstfn needs sides that are multiples of {COARSE_FACTOR}, got {h}x{w}")
         c1 = self.coarse_net(F.avg_pool2d(coarse_refs[0], COARSE_FACTOR))
         c2 = self.coarse_net(F.avg_pool2d(coarse, COARSE_FACTOR))
         return self.decoder(self.fine_net(fine_refs[0]) - c1 + c2)

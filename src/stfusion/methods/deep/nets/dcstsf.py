@@ -34,6 +34,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from stfusion.core.errors import ShapeMismatchError
+
 from .base import TrainableNet
 
 
@@ -207,7 +209,8 @@ class Dcstsf(TrainableNet):
     def forward(self, hs: Tensor, ms1: Tensor, ms2: Tensor | None = None,
                 z0: Tensor | None = None) -> tuple[Tensor, Tensor | None]:
         if tuple(ms1.shape[-2:]) != (hs.shape[-2] * self.ratio, hs.shape[-1] * self.ratio):
-            raise ValueError(f"dcstsf: ms1 {tuple(ms1.shape[-2:])} must be hs {tuple(hs.shape[-2:])} x {self.ratio}")
+            raise ShapeMismatchError(f"dcstsf: ms1 {tuple(ms1.shape[-2:])} must be hs {tuple(hs.shape[-2:])} "
+                                     f"x {self.ratio}")
         z1 = self.ssje(hs, ms1, z0)
         return z1, (self.tve(z1, ms1, ms2) if ms2 is not None else None)
 

@@ -23,6 +23,8 @@ from typing import Sequence
 import torch
 from torch import Tensor, nn
 
+from stfusion.core.errors import ShapeMismatchError
+
 from .base import Batch, NetInfo, masked_mse
 from .losses import FeatureAutoEncoder, FeatureLossNet, fill_invalid, freeze, ms_ssim
 
@@ -55,7 +57,8 @@ class Edcstfn(FeatureLossNet):
 
     def forward(self, coarse: Tensor, fine_refs: Sequence[Tensor], coarse_refs: Sequence[Tensor]) -> Tensor:
         if len(fine_refs) not in (1, 2) or len(coarse_refs) != len(fine_refs):
-            raise ValueError(f"edcstfn takes one or two reference pairs, got {len(fine_refs)} fine, {len(coarse_refs)} coarse")
+            raise ShapeMismatchError(f"edcstfn takes one or two reference pairs, got {len(fine_refs)} fine, "
+                                     f"{len(coarse_refs)} coarse")
         feats = [self._features(coarse, f, c) for f, c in zip(fine_refs, coarse_refs)]
         if len(feats) == 1:
             f, r = feats[0]

@@ -57,9 +57,9 @@ def device_of(name: str) -> torch.device:
     """The torch device ``name``; a clear error when CUDA is asked for and absent."""
     dev = torch.device(name)
     if dev.type == "cuda" and not torch.cuda.is_available():
-        raise InputError(f"device={name!r} but this torch has no CUDA device; use --device cpu")
+        raise InputError(f"device={name!r} but this torch has no CUDA device; use device='cpu'")
     if dev.type == "mps" and not torch.backends.mps.is_available():
-        raise InputError(f"device={name!r} but MPS is not available; use --device cpu")
+        raise InputError(f"device={name!r} but MPS is not available; use device='cpu'")
     return dev
 
 

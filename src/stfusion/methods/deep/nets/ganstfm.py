@@ -33,6 +33,8 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.nn.utils.parametrizations import spectral_norm
 
+from stfusion.core.errors import ShapeMismatchError
+
 from .base import Batch, NetInfo, Precision, masked_mse
 from .losses import FeatureAutoEncoder, FeatureLossNet, fill_invalid, freeze, ms_ssim
 from .switchnorm import SwitchNorm2d
@@ -136,7 +138,7 @@ class Ganstfm(FeatureLossNet):
 
     def forward(self, coarse: Tensor, fine_refs: Sequence[Tensor], coarse_refs: Sequence[Tensor] = ()) -> Tensor:
         if len(fine_refs) != 1:
-            raise ValueError(f"ganstfm takes one fine reference, got {len(fine_refs)}")
+            raise ShapeMismatchError(f"ganstfm takes one fine reference, got {len(fine_refs)}")
         return self.generator(coarse, fine_refs[0])
 
     def _reconstruction(self, pred: Tensor, batch: Batch) -> tuple[Tensor, dict[str, float]]:

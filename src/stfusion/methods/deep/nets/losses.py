@@ -18,6 +18,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from stfusion.core.errors import ShapeMismatchError
+
 from .base import FusionNet
 
 MS_SSIM_WEIGHTS = (0.0448, 0.2856, 0.3001, 0.2363, 0.1333)
@@ -62,7 +64,7 @@ def ms_ssim(x: Tensor, y: Tensor, data_range: float = 1.0) -> Tensor:
     """Multi-scale SSIM of two (N, C, H, W) batches, averaged over the batch."""
     k = ms_ssim_scales(min(x.shape[-2:]))
     if min(x.shape[-2:]) < WINDOW:
-        raise ValueError(f"MS-SSIM needs images of at least {WINDOW} pixels, got {tuple(x.shape[-2:])}")
+        raise ShapeMismatchError(f"MS-SSIM needs images of at least {WINDOW} pixels, got {tuple(x.shape[-2:])}")
     w = torch.tensor(MS_SSIM_WEIGHTS[:k], device=x.device, dtype=x.dtype)
     w = w / w.sum()
     value = torch.ones(x.shape[0], device=x.device, dtype=x.dtype)

@@ -55,7 +55,7 @@ def split_stacks(stacks: Sequence[DatedStack], patch: int) -> Split:
         if rows < patch or cols < patch:
             raise ShapeMismatchError(
                 f"training scene {s.name!r} is {rows}x{cols} pixels, smaller than the {patch}-pixel patch; "
-                "give a larger scene or a smaller patch (e.g. --set patch=32)"
+                "give a larger scene or a smaller patch (e.g. patch=32)"
             )
         n = len(s.dates)
         if n < 2:

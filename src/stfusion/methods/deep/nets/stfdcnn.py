@@ -23,6 +23,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from stfusion.core.errors import InvalidParameterError, ShapeMismatchError
+
 from .base import Batch, FusionNet, NetInfo, masked_mse
 
 EPS = 1e-6
@@ -73,7 +75,7 @@ class Stfdcnn(FusionNet):
     def __init__(self, bands: int, lsr_factor: int = 8) -> None:
         super().__init__(bands=bands, lsr_factor=lsr_factor)
         if lsr_factor < 1:
-            raise ValueError(f"lsr_factor={lsr_factor} must be >= 1")
+            raise InvalidParameterError(f"lsr_factor={lsr_factor} must be >= 1")
         self.lsr_factor = lsr_factor
         # receptive radius 8 per stage, plus one LSR block
         self.info = NetInfo(refs=(1, 2), coarse_refs=True, halo=16 + lsr_factor, multiple=lsr_factor)
@@ -82,7 +84,8 @@ class Stfdcnn(FusionNet):
 
     def forward(self, coarse: Tensor, fine_refs: Sequence[Tensor], coarse_refs: Sequence[Tensor]) -> Tensor:
         if len(fine_refs) not in (1, 2) or len(coarse_refs) != len(fine_refs):
-            raise ValueError(f"stfdcnn takes one or two reference pairs, got {len(fine_refs)} fine, {len(coarse_refs)} coarse")
+            raise ShapeMismatchError(f"stfdcnn takes one or two reference pairs, got {len(fine_refs)} fine, "
+                                     f"{len(coarse_refs)} coarse")
         lsr_refs = [block_mean(f, self.lsr_factor) for f in fine_refs]
         lsr = high_pass_fusion(lsr_refs, [self.mapping(c) for c in coarse_refs], self.mapping(coarse))
         return high_pass_fusion(fine_refs, [self.superres(x) for x in lsr_refs], self.superres(lsr))
