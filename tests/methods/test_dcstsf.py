@@ -179,10 +179,14 @@ def test_auto_start_keeps_one_network_when_the_other_start_is_clearly_worse(monk
 def test_verdict_averages_estimates_that_validation_cannot_tell_apart():
     from stfusion.methods.deep.stsf_run import CLEAR_MARGIN, _verdict
 
-    assert _verdict(1.0, 1.0, "gsa") == "network"  # a float32 tie: the network is its start
-    assert _verdict(1.0, 1 + CLEAR_MARGIN / 2, "gsa") == _verdict(1 + CLEAR_MARGIN / 2, 1.0, "gsa") == "average"
-    assert _verdict(1.0, 1 + 2 * CLEAR_MARGIN, "gsa") == "network"
-    assert _verdict(1 + 2 * CLEAR_MARGIN, 1.0, "cascade") == "cascade"
+    close, clear = 1 + CLEAR_MARGIN / 2, 1 + 2 * CLEAR_MARGIN
+    for simulated in (False, True):
+        assert _verdict(1.0, 1.0, "gsa", simulated=simulated) == "network"  # a float32 tie: the network is its start
+        assert _verdict(1.0, close, "gsa", simulated=simulated) == _verdict(close, 1.0, "gsa", simulated=simulated) \
+            == "average"
+        assert _verdict(clear, 1.0, "cascade", simulated=simulated) == "cascade"
+    assert _verdict(1.0, clear, "gsa", simulated=False) == "network"  # a real held-out truth (t1)
+    assert _verdict(1.0, clear, "cascade", simulated=True) == "average"  # simulated changes (t2)
 
 
 def test_close_competition_returns_the_average_of_network_and_classical(monkeypatch):

@@ -87,9 +87,10 @@ class DcstsfParams(DeepParams):
     ``"bicubic"`` (the paper), or ``"auto"`` (default: train from both and average them, unless
     one is clearly worse on validation). ``fallback``: with ``fit=True`` the network competes on a
     held-out strip of Wald's reduced-scale pair with the classical estimate (GSA at t1, cascade at
-    t2); ``"classical"`` (default) returns the classical estimate when it is clearly better, and
-    the average of the two when validation cannot tell them apart; ``"none"`` always returns the
-    network's. Either way a one-line report says which is returned.
+    t2); ``"classical"`` (default) returns the classical estimate when it is clearly better, the
+    network when it is clearly better at t1, and otherwise the average of the two (at t2 the
+    held-out truth is simulated, so the network is never returned alone); ``"none"`` always
+    returns the network's. Either way a one-line report says which is returned.
     """
 
     steps: int = 300
