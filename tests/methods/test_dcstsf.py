@@ -201,3 +201,14 @@ def test_close_competition_returns_the_average_of_network_and_classical(monkeypa
     classical = predict_stsf("cascade", sim.task)
     assert np.allclose(both.data, (net.data + classical.data) / 2, atol=1e-6, equal_nan=True)
     assert not np.allclose(both.data, net.data, atol=1e-6, equal_nan=True)
+
+
+def test_report_says_why_a_clear_t2_win_is_averaged():
+    from stfusion.methods.deep.stsf_run import _report
+
+    competition = {"rival": "cascade", "network": {"rmse": 0.01, "sam": 1.0}, "cascade": {"rmse": 0.02, "sam": 2.0},
+                   "average": {"rmse": 0.012, "sam": 1.2}, "winner": "average", "held_out_rows": 6}
+    with pytest.warns(FitReport, match=r"a win on simulated changes \(t2\) is not trusted alone, so returning their"):
+        assert _report(competition, "classical") == "average"
+    with pytest.warns(FitReport, match=r"returning the network's estimate \(fallback=none\)"):
+        assert _report(competition, "none") == "network"
