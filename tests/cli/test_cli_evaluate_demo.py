@@ -27,7 +27,7 @@ def run(*args: object):
 
 def test_evaluate_prints_table_and_writes_json_and_apa(scenes, tmp_path):
     js, png = tmp_path / "m.json", tmp_path / "apa.png"
-    result = run("evaluate", scenes["truth"], scenes["fine1"], "--ratio", 0.25, "--json", js, "--apa", png)
+    result = run("evaluate", scenes["truth"], scenes["fine1"], "--h-over-l", 0.25, "--json", js, "--apa", png)
     assert result.exit_code == 0, result.output
     assert "rmse" in result.output.lower() and "ergas" in result.output.lower()
     values = json.loads(js.read_text())
@@ -37,16 +37,35 @@ def test_evaluate_prints_table_and_writes_json_and_apa(scenes, tmp_path):
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def test_evaluate_ratio_spellings(scenes):
+    """--h-over-l and --coarse-ratio give the same ERGAS; the deprecated --ratio reads either
+    convention with a one-line warning; missing, doubled or out-of-range values are refused."""
+    def ergas(*option):
+        result = run("evaluate", scenes["truth"], scenes["fine1"], *option)
+        assert result.exit_code == 0, result.output
+        line = next(t for t in result.stdout.splitlines() if "ERGAS (h/l" in t)
+        return line, result.stderr
+
+    reference, quiet = ergas("--h-over-l", 0.25)
+    assert not quiet and ergas("--coarse-ratio", 4)[0] == reference
+    for old in (0.25, 4):
+        line, warning = ergas("--ratio", old)
+        assert line == reference and "--ratio is deprecated" in warning and len(warning.strip().splitlines()) == 1
+    for bad in ((), ("--h-over-l", 0.25, "--coarse-ratio", 4), ("--h-over-l", 4), ("--coarse-ratio", 0.25)):
+        result = run("evaluate", scenes["truth"], scenes["fine1"], *bad)
+        assert result.exit_code == 2 and ("--h-over-l" in result.stderr or "--coarse-ratio" in result.stderr)
+
+
 def test_evaluate_refuses_existing_json(scenes, tmp_path):
     js = tmp_path / "m.json"
     js.write_text("keep")
-    result = run("evaluate", scenes["truth"], scenes["fine1"], "--ratio", 0.25, "--json", js)
+    result = run("evaluate", scenes["truth"], scenes["fine1"], "--coarse-ratio", 4, "--json", js)
     assert result.exit_code == 2 and "--overwrite" in result.stderr and js.read_text() == "keep"
 
 
 def test_evaluate_shape_mismatch_is_one_line(scenes, tmp_path):
     other = write_tif(tmp_path / "small.tif", np.ones((3, 16, 16), np.int16))
-    result = run("evaluate", scenes["truth"], other, "--ratio", 0.25)
+    result = run("evaluate", scenes["truth"], other, "--h-over-l", 0.25)
     assert result.exit_code == 2 and len(result.stderr.strip().splitlines()) == 1
 
 

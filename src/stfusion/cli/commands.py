@@ -79,17 +79,26 @@ def predict(method: str, pairs: tuple[tuple[Path, Path], ...], target: Path, out
 @click.command()
 @click.argument("truth", type=click.Path(path_type=Path))
 @click.argument("pred", type=click.Path(path_type=Path))
-@click.option("--ratio", required=True, type=float,
+@click.option("--h-over-l", "h_over_l", type=float, default=None,
               help="ERGAS h/l = fine pixel size / coarse pixel size (<= 1), e.g. 0.0625 for 30 m vs 480 m.")
+@click.option("--coarse-ratio", type=float, default=None,
+              help="Or the coarse/fine pixel-size ratio (>= 1, as predict's --ratio), e.g. 16; h/l = 1 / it.")
+@click.option("--ratio", "old_ratio", type=float, default=None, hidden=True,
+              help="Deprecated: --h-over-l or --coarse-ratio (a value above 1 is read as coarse/fine).")
 @click.option("--data-range", type=float, default=1.0, show_default=True,
               help="Data range L for PSNR and SSIM (1.0 for reflectance).")
 @click.option("--json", "json_out", type=click.Path(path_type=Path), default=None, help="Also write the metrics as JSON.")
 @click.option("--apa", "apa_out", type=click.Path(path_type=Path), default=None, help="Also draw the APA polar diagram (PNG).")
 @click.option("--overwrite", is_flag=True, help="Replace existing JSON/PNG outputs.")
-def evaluate(truth: Path, pred: Path, ratio: float, data_range: float, json_out: Path | None,
-             apa_out: Path | None, overwrite: bool) -> None:
-    """Compare PRED with TRUTH: a per-band metric table, optionally JSON and the APA diagram."""
+def evaluate(truth: Path, pred: Path, h_over_l: float | None, coarse_ratio: float | None, old_ratio: float | None,
+             data_range: float, json_out: Path | None, apa_out: Path | None, overwrite: bool) -> None:
+    """Compare PRED with TRUTH: a per-band metric table, optionally JSON and the APA diagram.
+
+    ERGAS needs the resolution ratio: give --h-over-l (e.g. 0.0625) or --coarse-ratio (e.g. 16).
+    """
     from ..bench.evaluate import evaluate_files
+
+    ratio = _h_over_l(h_over_l, coarse_ratio, old_ratio)
 
     for path in (json_out, apa_out):
         if path is not None:
@@ -99,6 +108,28 @@ def evaluate(truth: Path, pred: Path, ratio: float, data_range: float, json_out:
     for path in (json_out, apa_out):
         if path is not None:
             click.echo(f"wrote {path}")
+
+
+def _h_over_l(h_over_l: float | None, coarse_ratio: float | None, old_ratio: float | None) -> float:
+    """ERGAS's h/l from exactly one of the three spellings; the deprecated --ratio takes either
+    convention (a value above 1 is coarse/fine) and says which it read."""
+    given = [name for name, v in (("--h-over-l", h_over_l), ("--coarse-ratio", coarse_ratio), ("--ratio", old_ratio))
+             if v is not None]
+    if len(given) != 1:
+        raise click.UsageError("give the resolution ratio once: --h-over-l H (fine/coarse pixel size, <= 1) or "
+                               f"--coarse-ratio R (coarse/fine, >= 1){'; got ' + ' and '.join(given) if given else ''}")
+    if old_ratio is not None:
+        read = f"--coarse-ratio {old_ratio:g}" if old_ratio > 1 else f"--h-over-l {old_ratio:g}"
+        click.echo(f"stfusion: warning: --ratio is deprecated for evaluate; read as {read}, which to use instead",
+                   err=True)
+        h_over_l, coarse_ratio = (None, old_ratio) if old_ratio > 1 else (old_ratio, None)
+    if h_over_l is not None and not 0 < h_over_l <= 1:
+        raise click.BadParameter(f"{h_over_l:g} is not a fine/coarse pixel-size ratio in (0, 1]; for a coarse/fine "
+                                 "ratio such as 16 use --coarse-ratio", param_hint="--h-over-l")
+    if coarse_ratio is not None and not coarse_ratio >= 1:
+        raise click.BadParameter(f"{coarse_ratio:g} is not a coarse/fine pixel-size ratio (>= 1); for h/l such as "
+                                 "0.0625 use --h-over-l", param_hint="--coarse-ratio")
+    return h_over_l if h_over_l is not None else 1 / coarse_ratio  # type: ignore[operator]
 
 
 @click.command()
