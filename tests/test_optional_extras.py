@@ -122,7 +122,7 @@ def test_cli_evaluate_apa_without_matplotlib_is_one_line(tmp_path, monkeypatch):
         write_scene(scene, tmp_path / name)
     _block(monkeypatch, "matplotlib")
     result = CliRunner().invoke(cli, ["evaluate", str(tmp_path / "truth.tif"), str(tmp_path / "pred.tif"),
-                                      "--ratio", "1", "--apa", str(tmp_path / "apa.png")])
+                                      "--h-over-l", "1", "--apa", str(tmp_path / "apa.png")])
     assert result.exit_code == 2, result.output
     assert result.output == ("stfusion: error: matplotlib is not installed; install it with: "
                              "pip install 'stfusion[plot]'\n")
