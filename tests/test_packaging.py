@@ -23,6 +23,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from test_layers import _import_time_nodes
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -123,17 +124,7 @@ def _imports(source: str) -> list[tuple[str, bool]]:
     """(top-level package, imported when the module is) of each import statement, plus the modules
     named to ``require(...)``/``import_module(...)`` as (package, False)."""
     tree = ast.parse(source)
-    at_import: set[int] = set()
-
-    def visit(node: ast.AST) -> None:
-        at_import.add(id(node))
-        for child in ast.iter_child_nodes(node):
-            typing_only = isinstance(child, ast.If) and isinstance(child.test, ast.Name) \
-                and child.test.id == "TYPE_CHECKING"
-            if not isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)) and not typing_only:
-                visit(child)
-
-    visit(tree)
+    at_import = _import_time_nodes(tree)
     found = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
