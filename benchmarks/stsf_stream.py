@@ -6,13 +6,15 @@ image as its 3 x 3 block means (int16 x 10000, ``--bands`` bands named by wavele
 images at two dates (four bands as Gaussian responses, the second with a field-wise change).
 Each run is a fresh process that prints its wall time and peak resident memory (ru_maxrss):
 
-- `stream_stsf` with GSA and with the cascade (``--chunk``-pixel blocks, two threads), at both sizes;
+- `stream_stsf` with each of ``--methods`` (default GSA, the cascade and CNMF; ``--chunk``-pixel
+  blocks, two threads), at both sizes;
 - the in-memory run (`stfusion stsf` without ``--chunk``) of GSA at the small size, as the baseline.
 
 The streamed peak should stay about the same at both sizes (set by the block and the statistics
 tile), while the in-memory peak grows with the scene (the whole HS cube upsampled in float64).
 
-    python benchmarks/stsf_stream.py [--sizes 1500 3000] [--bands 60] [--chunk 256] [--workdir DIR]
+    python benchmarks/stsf_stream.py [--sizes 1500 3000] [--bands 60] [--chunk 256] [--methods gsa cascade cnmf]
+                                     [--workdir DIR]
 """
 
 from __future__ import annotations
@@ -115,6 +117,7 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[1500, 3000])
     parser.add_argument("--bands", type=int, default=60)
     parser.add_argument("--chunk", type=int, default=256)
+    parser.add_argument("--methods", nargs="+", default=["gsa", "cascade", "cnmf"])
     parser.add_argument("--workdir", type=Path, default=None)
     parser.add_argument("--child", default="", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -128,7 +131,7 @@ def main() -> None:
             small = size // RATIO
             print(f"MS {size}x{size}x4 (x2 dates), HS {small}x{small}x{args.bands}; output {args.bands} bands "
                   f"at {size}x{size} ({args.bands * size * size * 8 / 2**30:.1f} GiB as float64)")
-            runs = [("gsa", args.chunk), ("cascade", args.chunk)] + ([("gsa", 0)] if i == 0 else [])
+            runs = [(m, args.chunk) for m in args.methods] + ([("gsa", 0)] if i == 0 else [])
             for method, chunk in runs:
                 r = _run(d, method, chunk)
                 how = f"streamed, {chunk}-pixel blocks, 2 threads" if chunk else "in memory (baseline)"

@@ -3,6 +3,8 @@ import dataclasses
 import pytest
 
 from stfusion.core import REGISTRY, UnknownMethodError, UnknownParameterError, get_spec, list_methods
+from stfusion.core.blockwise import BlockwiseMethod
+from stfusion.core.errors import InvalidParameterError
 
 
 def test_every_spec_module_exists_and_has_predict():
@@ -44,3 +46,10 @@ def test_params_are_frozen():
 def test_list_methods_filters_by_task():
     assert {s.name for s in list_methods("stf")} >= {"nochange", "delta"}
     assert all(s.task == "stsf" for s in list_methods("stsf"))
+
+
+def test_a_method_that_cannot_run_block_by_block_is_refused_in_one_line():
+    spec = dataclasses.replace(get_spec("gsa"), blockwise=False)
+    with pytest.raises(InvalidParameterError, match="^gsa cannot run block by block; run it without chunk=N$"):
+        spec.blockwise_module()
+    assert isinstance(get_spec("cnmf").blockwise_module(), BlockwiseMethod)

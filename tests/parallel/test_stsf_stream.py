@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import rasterio
 
-from stfusion.core.errors import FileFormatError, InvalidParameterError, OutputExistsError, UnknownParameterError
+from stfusion.core.errors import FileFormatError, OutputExistsError, UnknownParameterError
 from stfusion.core.registry import list_methods
 from stfusion.core.run import predict_stsf
 from stfusion.core.scene import RasterEncoding
@@ -26,14 +26,20 @@ from stsf_fixtures import tiny_cube  # noqa: E402
 
 from stfusion.data.stsf_sim import simulate_stsf  # noqa: E402
 
-BLOCKWISE = [s.name for s in list_methods("stsf") if s.blockwise and not s.needs_training]
+# CNMF streams as a local factorisation per block window, so it is tested on its own below
+BLOCKWISE = [s.name for s in list_methods("stsf") if s.blockwise and not s.needs_training and s.name != "cnmf"]
+FAST_CNMF = {"endmembers": 6, "init_inner": 40, "inner": 20, "outer": 2, "psf_fwhm": 3.0}
 INT16 = RasterEncoding("int16", 1e-4, 0.0, -9999.0)
 
 
 @pytest.fixture(scope="module")
-def files(tmp_path_factory) -> dict[str, Path]:
+def sim():
+    return simulate_stsf(tiny_cube(size=300, bands=12, seed=3), ratio=3, seed=3)
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory, sim) -> dict[str, Path]:
     """A 300 x 300 MS / 100 x 100 HS task (several statistics tiles) with nodata in HS and MS, georeferenced."""
-    sim = simulate_stsf(tiny_cube(size=300, bands=12, seed=3), ratio=3, seed=3)
     tmp = tmp_path_factory.mktemp("stsf")
     hs_mask = np.ones((100, 100), bool)
     hs_mask[40:44, 10:30] = False
@@ -48,10 +54,11 @@ def files(tmp_path_factory) -> dict[str, Path]:
             "ms": write_scene(ms, tmp / "ms.tif"), "ms2": write_scene(ms2, tmp / "ms2.tif")}
 
 
-def _in_memory(files: dict[str, Path], method: str, target: bool) -> np.ndarray:
+def _in_memory(files: dict[str, Path], method: str, target: bool, srf: np.ndarray | None = None,
+               **params) -> np.ndarray:
     task = STSFTask(hs=read_image(files["hs"]), ms=read_image(files["ms"]),
-                    ms_target=read_image(files["ms2"]) if target else None)
-    result = predict_stsf(method, task)
+                    ms_target=read_image(files["ms2"]) if target else None, srf=srf)
+    result = predict_stsf(method, task, **params)
     assert not np.asarray(result.mask).all()  # the nodata reaches the output
     return np.where(result.mask, result.data, np.nan)
 
@@ -82,6 +89,43 @@ def test_streamed_output_equals_the_in_memory_run(files, tmp_path, method, targe
     assert not list(tmp_path.glob(".*"))  # no journal left
 
 
+def _crop(scene, rows: slice, cols: slice):
+    a, b, c, d, e, f = scene.transform[:6]
+    return scene.replace(data=scene.data[:, rows, cols], mask=scene.mask[rows, cols],
+                         transform=(a, b, c + a * cols.start, d, e, f + e * rows.start))
+
+
+@pytest.mark.parametrize("method,params", [("cnmf", FAST_CNMF), ("cascade", {"fuser": "cnmf", "psf_fwhm": 3.0})])
+def test_streamed_cnmf_is_the_in_memory_run_in_one_block_and_close_in_many(files, sim, tmp_path, method, params):
+    stream = dict(ms_target=files["ms2"], params=params, srf=sim.task.srf, workers=2, progress=False)
+    ref = _in_memory(files, method, True, sim.task.srf, **params)
+    atol = read_image(files["ms"]).encoding.scale
+    one, _ = _read(stream_stsf(method, files["hs"], files["ms"], tmp_path / "one.tif", block=300, **stream))
+    np.testing.assert_allclose(one, ref, atol=atol, equal_nan=True)
+    blocks, _ = _read(stream_stsf(method, files["hs"], files["ms"], tmp_path / "blocks.tif", block=150, **stream))
+    assert np.array_equal(np.isnan(blocks), np.isnan(ref)) and not np.allclose(blocks, ref, atol=atol, equal_nan=True)
+    bicubic = _in_memory(files, "bicubic", True)
+    assert np.nanmean((blocks - ref) ** 2) < 0.1 * np.nanmean((bicubic - ref) ** 2)
+
+
+def test_a_streamed_cnmf_block_is_the_cnmf_of_its_window_alone(files, sim, tmp_path):
+    """With the scene's responses, a block is the in-memory CNMF of its HS pixels and CNMF_HALO more."""
+    from stfusion.core.params.stsf import CNMF_HALO
+
+    out = stream_stsf("cnmf", files["hs"], files["ms"], tmp_path / "blocks.tif", ms_target=files["ms2"],
+                      params=FAST_CNMF, srf=sim.task.srf, block=150, workers=2, progress=False)
+    blocks, _ = _read(out)
+    # the block of HS rows 0:50, columns 50:100 (no nodata within its halo) against its window run alone
+    rows, cols = slice(0, 50 + CNMF_HALO), slice(50 - CNMF_HALO, 100)
+    hs, ms, ms2 = (read_image(files[k]) for k in ("hs", "ms", "ms2"))
+    fine = (slice(rows.start * 3, rows.stop * 3), slice(cols.start * 3, cols.stop * 3))
+    window = STSFTask(hs=_crop(hs, rows, cols), ms=_crop(ms, *fine), ms_target=_crop(ms2, *fine), ratio=3,
+                      srf=sim.task.srf)
+    alone = predict_stsf("cnmf", window, **FAST_CNMF)
+    np.testing.assert_allclose(blocks[:, :150, 150:], np.asarray(alone.data)[:, :150, 48:],
+                               atol=read_image(files["ms"]).encoding.scale)
+
+
 def test_a_killed_run_resumes_and_computes_only_the_missing_blocks(files, tmp_path, monkeypatch):
     out = tmp_path / "gsa.tif"
     real, calls = stream_module._compute, []
@@ -107,10 +151,6 @@ def test_a_killed_run_resumes_and_computes_only_the_missing_blocks(files, tmp_pa
 
 def test_bad_input_gets_one_line_and_no_output(files, tmp_path):
     out = tmp_path / "out.tif"
-    with pytest.raises(InvalidParameterError, match="cnmf cannot run block by block; run it without chunk=N"):
-        stream_stsf("cnmf", files["hs"], files["ms"], out)
-    with pytest.raises(InvalidParameterError, match="fuser=cnmf cannot run block by block"):
-        stream_stsf("cascade", files["hs"], files["ms"], out, params={"fuser": "cnmf"})
     with pytest.raises(UnknownParameterError, match="starfm is not an STSF method"):
         stream_stsf("starfm", files["hs"], files["ms"], out)
     cube = tmp_path / "hs.npy"

@@ -24,7 +24,17 @@ from .params.fsdaf import FsdafParams, fsdaf_halo
 from .params.fitfc import FitfcParams, fitfc_halo
 from .params.spstfm import SpstfmParams, spstfm_halo
 from .params.deep import DcstfnParams, EdcstfnParams, GanstfmParams, StfdcnnParams
-from .params.stsf import BicubicParams, CascadeParams, CnmfParams, DcstsfParams, GsaParams, dcstsf_halo, stsf_halo
+from .params.stsf import (
+    BicubicParams,
+    CascadeParams,
+    CnmfParams,
+    DcstsfParams,
+    GsaParams,
+    cascade_halo,
+    cnmf_halo,
+    dcstsf_halo,
+    stsf_halo,
+)
 
 
 def _no_halo(params: Any, resolution: float | None) -> int:
@@ -327,6 +337,8 @@ REGISTRY: dict[str, MethodSpec] = {
             module="stfusion.methods.classical.cnmf",
             summary="coupled NMF: HS endmembers x MS abundances",
             reference="Yokoya, Yairi & Iwasaki 2012, IEEE TGRS 50(2):528-537",
+            blockwise=True,
+            halo=cnmf_halo,
         ),
         MethodSpec(
             name="cascade",
@@ -339,7 +351,7 @@ REGISTRY: dict[str, MethodSpec] = {
             summary="fuse at t1 (GSA or CNMF), then add the MS change regressed onto the HS bands",
             reference="two-step STSF baseline (e.g. Shen, Meng & Zhang 2016, IEEE TGRS 54(12))",
             blockwise=True,
-            halo=stsf_halo,
+            halo=cascade_halo,
         ),
         MethodSpec(
             name="dcstsf",

@@ -20,6 +20,21 @@ def stsf_halo(params: object, resolution: float | None) -> int:
     return CUBIC_HALO
 
 
+CNMF_HALO = 16
+"""HS pixels on each side of a streamed CNMF block that are factorised with it and dropped: the
+abundances near a block's edge then see the same neighbourhood as in a whole-image run."""
+
+
+def cnmf_halo(params: object, resolution: float | None) -> int:
+    """The halo in coarse (HS) pixels of streamed CNMF blocks."""
+    return CNMF_HALO
+
+
+def cascade_halo(params: object, resolution: float | None) -> int:
+    """The halo in coarse (HS) pixels of the cascade: CNMF's with the CNMF fuser, else cubic's."""
+    return CNMF_HALO if getattr(params, "fuser", "gsa") == "cnmf" else CUBIC_HALO
+
+
 def dcstsf_halo(params: object, resolution: float | None) -> int:
     """The halo in coarse (HS) pixels of DC-STSF's blocks: GSA's, plus the network's context (4 HS
     pixels per SSJE stage and 2 for TVE: its convolutions and projections see past a block's edge,

@@ -15,7 +15,14 @@ response). Steps:
 Abundances sum to one softly through an extra row of weight ``delta`` appended to the data and
 the endmembers, as in the paper. R is the task's SRF, or estimated from the data when unknown.
 Given an MS image of another date, the abundances come from it: the endmembers are those of t1.
-The factorisation runs on the whole image in memory (M x N floats for the abundances).
+
+In memory the factorisation runs on the whole image (M x N floats for the abundances). Streamed
+(``--chunk N``), CNMF is *local*: each block is factorised on its own, on its HS pixels plus a
+halo of `CNMF_HALO` HS pixels (whose output is dropped), with the responses estimated once for
+the scene (`stsf_ops.responses`). So a streamed output equals, block by block, the in-memory CNMF
+of that block's window, and a block that covers the scene gives the in-memory result. The
+endmembers then adapt to each block, as when CNMF is run on image subsets; an exact image-wide
+factorisation would need one pass over the scene per multiplicative update.
 """
 
 from __future__ import annotations
@@ -24,9 +31,11 @@ import numpy as np
 
 from stfusion.core.params.stsf import CnmfParams
 from stfusion.core.scene import Scene
+from stfusion.core.stsf_block import StsfBlock, StsfSource
 from stfusion.core.task import STSFTask
 
-from .stsf_ops import Inputs, output_scene, prepare, upsample
+from .stsf_blocks import StsfStats, out_mask, predict_whole
+from .stsf_ops import Inputs, responses, upsample
 
 EPS = 1e-9
 
@@ -120,8 +129,34 @@ def factorise(x: Inputs, ms: np.ndarray, params: CnmfParams) -> np.ndarray:
     return (wh @ hm).reshape(bands, rows, cols)
 
 
+def stats(source: StsfSource, params: CnmfParams) -> StsfStats:
+    """The responses (PSF and SRF), estimated once for the scene."""
+    psf, response = responses(source, params.psf_fwhm)
+    return StsfStats(psf, response, psf.kernels(source.ratio))
+
+
+def block_inputs(block: StsfBlock, stats: StsfStats) -> Inputs:
+    """The `Inputs` of the block's HS window (its MS context left out) with the scene's responses."""
+    assert stats.psf is not None and stats.response is not None
+    fr, fc = block.fine(block.rows, block.cols)
+    target = None if block.ms_target is None else block.ms_target[:, fr, fc]
+    return Inputs(block.hs, block.ms[:, fr, fc], target, block.mask[fr, fc], block.ratio, stats.psf, stats.response)
+
+
+def interior(block: StsfBlock, cube: np.ndarray) -> np.ndarray:
+    """The block's output pixels of a ``cube`` on the fine grid of its HS window."""
+    (rows, cols), r = block.local(block.out_rows, block.out_cols), block.ratio
+    return cube[:, rows.start * r:rows.stop * r, cols.start * r:cols.stop * r]
+
+
+def predict_block(block: StsfBlock, stats: StsfStats, params: CnmfParams) -> tuple[np.ndarray, np.ndarray]:
+    """CNMF of the block's window (see the module docstring) at its output pixels, and their validity."""
+    x = block_inputs(block, stats)
+    z = factorise(x, x.ms if x.ms_target is None else x.ms_target, params)
+    return interior(block, z), out_mask(block)
+
+
 def predict(task: STSFTask, params: CnmfParams) -> Scene:
     """CNMF fusion of ``task.hs`` with ``task.ms_target`` (when given) or ``task.ms``."""
-    x = prepare(task, params.psf_fwhm)
-    ms = x.ms if x.ms_target is None else x.ms_target
-    return output_scene(task, factorise(x, ms, params), x.mask, "cnmf")
+    source = StsfSource.from_task(task)
+    return predict_whole(task, source, predict_block, stats(source, params), params, "cnmf")

@@ -6,31 +6,24 @@
    in the difference). A linear, per-pixel mapping of the MS change: it cannot see a change that
    the MS bands do not resolve spectrally.
 
-Without ``ms_target`` the result is ``Z1``. With the GSA fuser it is block-wise (`stsf_blocks`:
-C is GSA's regression at t1) and streams with ``--chunk``; with CNMF it runs in memory.
+Without ``ms_target`` the result is ``Z1``. Block-wise (`stsf_blocks`: C is GSA's regression at
+t1, an image-wide statistic), so it streams with ``--chunk``; with the CNMF fuser, ``Z1`` is the
+local CNMF of each block (see `cnmf`).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from stfusion.core.errors import InvalidParameterError, UnknownParameterError
+from stfusion.core.errors import UnknownParameterError
 from stfusion.core.params.stsf import FUSERS, CascadeParams, CnmfParams
 from stfusion.core.scene import Scene
 from stfusion.core.stsf_block import StsfBlock, StsfSource
 from stfusion.core.task import STSFTask
 
-from .cnmf import factorise
+from . import cnmf
 from .stsf_blocks import StsfStats, cascade_block, gsa_method_stats, out_mask, predict_whole
-from .stsf_ops import Inputs, apply_regression, output_scene, prepare, regress_bands
-
-
-def add_change(x: Inputs, z1: np.ndarray, ms2: np.ndarray | None) -> np.ndarray:
-    """Step 2: ``Z1 + C (M2 - M1)`` with C regressed at t1 on the HS grid (``z1`` itself without ``ms2``)."""
-    if ms2 is None:
-        return z1
-    coef = regress_bands(x.hs, x.degrade(x.ms))
-    return z1 + apply_regression(coef, ms2 - x.ms, intercept=False)
+from .stsf_ops import apply_regression
 
 
 def _check(params: CascadeParams) -> None:
@@ -39,25 +32,30 @@ def _check(params: CascadeParams) -> None:
 
 
 def stats(source: StsfSource, params: CascadeParams) -> StsfStats:
-    """The responses and GSA's statistics at t1 (the GSA fuser only)."""
+    """The responses and GSA's statistics at t1 (its regression is C)."""
     _check(params)
-    if params.fuser != "gsa":
-        raise InvalidParameterError("cascade with fuser=cnmf cannot run block by block; use fuser=gsa or run without chunk=N")
     return gsa_method_stats(source, params.psf_fwhm, "ms")
 
 
+def _cnmf_block(block: StsfBlock, stats: StsfStats, params: CascadeParams) -> np.ndarray:
+    """Step 1 with the CNMF fuser (its defaults) at t1, plus C (M2 - M1), at the block's output pixels."""
+    assert stats.gsa is not None
+    x = cnmf.block_inputs(block, stats)
+    z1 = cnmf.interior(block, cnmf.factorise(x, x.ms, CnmfParams(psf_fwhm=params.psf_fwhm)))
+    if block.ms_target is None:
+        return z1
+    fr, fc = block.fine(block.out_rows, block.out_cols)
+    return z1 + apply_regression(stats.gsa.coef, block.ms_target[:, fr, fc] - block.ms[:, fr, fc], intercept=False)
+
+
 def predict_block(block: StsfBlock, stats: StsfStats, params: CascadeParams) -> tuple[np.ndarray, np.ndarray]:
-    """GSA at t1 plus the regressed MS change at the block's output pixels, and their validity."""
+    """The fusion at t1 plus the regressed MS change at the block's output pixels, and their validity."""
     assert stats.gsa is not None and stats.kernels is not None
-    return cascade_block(block, stats.gsa, stats.kernels), out_mask(block)
+    z = cascade_block(block, stats.gsa, stats.kernels) if params.fuser == "gsa" else _cnmf_block(block, stats, params)
+    return z, out_mask(block)
 
 
 def predict(task: STSFTask, params: CascadeParams) -> Scene:
     """Two-step fusion of ``task`` (see the module docstring)."""
-    _check(params)
-    if params.fuser == "gsa":
-        source = StsfSource.from_task(task)
-        return predict_whole(task, source, predict_block, stats(source, params), params, "cascade")
-    x = prepare(task, params.psf_fwhm)
-    z1 = factorise(x, x.ms, CnmfParams(psf_fwhm=params.psf_fwhm))
-    return output_scene(task, add_change(x, z1, x.ms_target), x.mask, "cascade")
+    source = StsfSource.from_task(task)
+    return predict_whole(task, source, predict_block, stats(source, params), params, "cascade")
