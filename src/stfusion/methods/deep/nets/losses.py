@@ -8,6 +8,15 @@ those the patch holds (64-pixel patches give 3 scales, weights renormalised), an
 the paper's, not the shipped one that repeats the coarsest-scale term at every scale. As in their
 ``normalize=True``, each term is mapped to (x + 1) / 2 so that negative values cannot break the
 fractional powers. The data range is 1 (reflectance).
+
+Both images are clamped at 0 (reflectance is non-negative) before MS-SSIM is taken. Without the
+clamp, SSIM's luminance term ``(2 mu_x mu_y + C1) / (mu_x^2 + mu_y^2 + C1)`` has a second basin
+for dark bands: once a band's predicted mean falls below minus the target's, the term improves
+as the prediction goes further negative, and with the MSE term this makes a stable minimum at a
+bias of about -5 times the band mean. That is what made EDCSTFN "diverge" in one band on
+``estarfm_3date`` (green biased by -0.22 where its mean is 0.045; `tests/methods/deep/test_deep_losses.py`
+checks the loss landscape). With the clamp a negative prediction gets no SSIM gradient, and the
+MSE term alone pulls it back.
 """
 
 from __future__ import annotations
@@ -61,12 +70,13 @@ def ms_ssim_scales(size: int) -> int:
 
 
 def ms_ssim(x: Tensor, y: Tensor, data_range: float = 1.0) -> Tensor:
-    """Multi-scale SSIM of two (N, C, H, W) batches, averaged over the batch."""
+    """Multi-scale SSIM of two (N, C, H, W) reflectance batches (clamped at 0), averaged over the batch."""
     k = ms_ssim_scales(min(x.shape[-2:]))
     if min(x.shape[-2:]) < WINDOW:
         raise ShapeMismatchError(f"MS-SSIM needs images of at least {WINDOW} pixels, got {tuple(x.shape[-2:])}")
     w = torch.tensor(MS_SSIM_WEIGHTS[:k], device=x.device, dtype=x.dtype)
     w = w / w.sum()
+    x, y = x.clamp_min(0), y.clamp_min(0)
     value = torch.ones(x.shape[0], device=x.device, dtype=x.dtype)
     for i in range(k):
         ssim, cs = _ssim_terms(x, y, data_range)
