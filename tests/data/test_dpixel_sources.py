@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as _dt
+import functools
 from pathlib import Path
 
 import numpy as np
 import pytest
 import rasterio
 from rasterio.transform import Affine
+from tif_helpers import write_tif
 
 from stfusion.core.errors import (
     BandMismatchError,
@@ -109,12 +111,7 @@ def test_fusets_dpixels_with_s1(shared_data):
     assert (orbit == "ascending").sum() == 60 and (orbit == "descending").sum() == 119
 
 
-def _tif(path: Path, data: np.ndarray, transform: Affine = GRID, crs: str = "EPSG:32633", **profile) -> Path:
-    data = data[None] if data.ndim == 2 else data
-    with rasterio.open(path, "w", driver="GTiff", width=data.shape[2], height=data.shape[1], count=data.shape[0],
-                       dtype=str(data.dtype), transform=transform, crs=crs, **profile) as dst:
-        dst.write(data)
-    return path
+_tif = functools.partial(write_tif, transform=GRID)
 
 
 def _folder(tmp_path: Path) -> tuple[Path, np.ndarray]:

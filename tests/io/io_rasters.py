@@ -7,24 +7,10 @@ from typing import Any, Callable
 
 import numpy as np
 import pytest
-import rasterio
 from rasterio.transform import Affine
+from tif_helpers import write_tif
 
 UTM_TRANSFORM = Affine(30.0, 0.0, 500000.0, 0.0, -30.0, 4000000.0)
-
-
-def _write(path: Path, data: np.ndarray, **profile: Any) -> Path:
-    data = np.asarray(data)
-    if data.ndim == 2:
-        data = data[None]
-    descriptions = profile.pop("descriptions", None)
-    base = dict(driver="GTiff", width=data.shape[2], height=data.shape[1], count=data.shape[0], dtype=str(data.dtype))
-    base.update(profile)
-    with rasterio.open(path, "w", **base) as dst:
-        dst.write(data)
-        if descriptions is not None:
-            dst.descriptions = descriptions
-    return path
 
 
 @pytest.fixture
@@ -34,6 +20,6 @@ def make_tif(tmp_path: Path) -> Callable[..., Path]:
     def make(name: str, data: np.ndarray, **profile: Any) -> Path:
         profile.setdefault("crs", "EPSG:32633")
         profile.setdefault("transform", UTM_TRANSFORM)
-        return _write(tmp_path / name, data, **profile)
+        return write_tif(tmp_path / name, data, **profile)
 
     return make

@@ -5,27 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import rasterio
 from click.testing import CliRunner
-from rasterio.transform import from_origin
+from tif_helpers import write_tif
 
 from stfusion.cli.main import cli
-
-FINE_T = from_origin(500000, 5000000, 30, 30)
 CHANGE = 0.02
 """The uniform change between the two dates: 'delta' then predicts fine + CHANGE exactly."""
-
-
-def write_tif(path: Path, data: np.ndarray, *, nodata=None, crs="EPSG:32633", transform=FINE_T,
-              block: int | None = None) -> Path:
-    """Write ``data`` (bands, rows, cols) as a GeoTIFF with its dtype (tiled ``block`` x ``block`` if given)."""
-    profile = dict(driver="GTiff", width=data.shape[2], height=data.shape[1], count=data.shape[0],
-                   dtype=str(data.dtype), crs=crs, transform=transform, nodata=nodata)
-    if block is not None:
-        profile.update(tiled=True, blockxsize=block, blockysize=block, compress="deflate")
-    with rasterio.open(path, "w", **profile) as dst:
-        dst.write(data)
-    return Path(path)
 
 
 def fields(seed: int = 0, size: int = 32, bands: int = 3) -> tuple[np.ndarray, np.ndarray]:
