@@ -91,12 +91,14 @@ def test_probe_one_zone_with_polygons_and_a_bbox(tmp_path):
     bbox = f"{lon[0]},{lat[0]},{lon[1]},{lat[1]}"
     out = tmp_path / "p"
     r = CliRunner().invoke(cli, ["embed", "probe", str(tmp_path / "tessera"), "--bbox", bbox, "--labels", str(path),
-                                 "--label-field", "crop", "--block", "3", "--head", "rf", "--out", str(out)])
+                                 "--label-field", "crop", "--label-rule", "area", "--block", "3", "--head", "rf",
+                                 "--out", str(out)])
     assert r.exit_code == 0, r.output
     assert "labels: 2 of 2 polygons used" in r.output
     with rasterio.open(tmp_path / "p.tif") as src:
         assert src.shape == (12, 10) and tuple(src.transform)[:6] == (10, 0, x0, 0, -10, y0)
-    assert json.loads((tmp_path / "p.json").read_text())["accuracy"] > 0.9
+    metrics = json.loads((tmp_path / "p.json").read_text())
+    assert metrics["accuracy"] > 0.9 and metrics["label_rule"] == "area"
 
 
 def test_a_pair_with_its_geotiff_takes_vector_labels(tmp_path):

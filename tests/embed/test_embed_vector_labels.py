@@ -1,5 +1,5 @@
 """Vector labels: GeoJSON, CSV, GeoPackage and shapefile (via pyogrio) read, reprojected and rasterised
-onto embedding grids (points by pixel, polygons by pixel centre), with the counts and the bad inputs."""
+onto embedding grids (points by pixel, polygons by pixel centre or by area), with the counts and the bad inputs."""
 
 from __future__ import annotations
 
@@ -10,7 +10,13 @@ import numpy as np
 import pytest
 from rasterio.warp import transform
 
-from stfusion.core.errors import CRSMismatchError, MissingInputError, NoDataError, UnknownParameterError
+from stfusion.core.errors import (
+    CRSMismatchError,
+    InvalidParameterError,
+    MissingInputError,
+    NoDataError,
+    UnknownParameterError,
+)
 from stfusion.io.label_grid import rasterise_labels
 from stfusion.io.tessera_mosaic import EmbeddingGrid
 from stfusion.io.vector_labels import read_vector_labels
@@ -83,6 +89,31 @@ def test_polygons_by_pixel_centre_reprojected_from_their_crs(tmp_path):
     ll = [{"type": "Polygon", "coordinates": [[list(p) for p in _lonlat(g["coordinates"][0])]]} for g, _ in feats]
     labels = read_vector_labels(_geojson(tmp_path / "ll.geojson", [(g, p) for g, (_, p) in zip(ll, feats)]), "h")
     assert np.array_equal(rasterise_labels(labels, [_grid()])[0][0], want, equal_nan=True)
+
+
+def _ring(*xy):
+    return {"type": "Polygon", "coordinates": [[list(p) for p in xy + xy[:1]]]}
+
+
+def test_polygons_by_area_label_the_pixels_they_mostly_cover(tmp_path):
+    """Pixel (r, c) spans x 500000 + 10 c .. + 10 and y 5800000 - 10 (r + 1) .. + 10."""
+    feats = [
+        (_ring((500010, 5799970), (500014, 5799970), (500014, 5799980), (500010, 5799980)), {"c": 1}),
+        # 40 % of (2, 1), its centre outside: labels nothing either way
+        (_ring((500024, 5799950), (500026, 5799950), (500026, 5799960), (500024, 5799960)), {"c": 2}),
+        # a 20 % strip of (4, 2) through its centre: by centre only
+        (_ring((500000, 5799940), (500010, 5799940), (500010, 5799944), (500004, 5799944), (500004, 5799950),
+               (500000, 5799950)), {"c": 3}),
+        # an L over 64 % of (5, 0) that misses its centre: by area only
+    ]
+    labels = read_vector_labels(_geojson(tmp_path / "a.geojson", feats, "EPSG:32631"), "c")
+    (centre,), _ = rasterise_labels(labels, [_grid()])
+    (area,), counts = rasterise_labels(labels, [_grid()], rule="area")
+    assert np.argwhere(np.isfinite(centre)).tolist() == [[4, 2]] and centre[4, 2] == 2
+    assert np.argwhere(np.isfinite(area)).tolist() == [[5, 0]] and area[5, 0] == 3
+    assert (counts.used, counts.total) == (1, 3)
+    with pytest.raises(InvalidParameterError, match="label rule 'majority' is unknown; use one of: centre, area"):
+        rasterise_labels(labels, [_grid()], rule="majority")
 
 
 def test_bad_vector_labels_are_one_line_errors(tmp_path):

@@ -308,6 +308,9 @@ def _read_labels(path: Path):
                    "(with --label-field).")
 @click.option("--label-field", default=None, metavar="NAME",
               help="The field (CSV column) of vector labels holding the class (integer or text) or value.")
+@click.option("--label-rule", type=click.Choice(["centre", "area"]), default="centre", show_default=True,
+              help="Which pixels a polygon labels: those whose centre it holds, or those it covers by at least "
+                   "half their area (mixed edge pixels dropped).")
 @click.option("--head", type=click.Choice(["linear", "mlp", "rf", "unet"]), default="linear", show_default=True,
               help="unet: a small UNet on the whole map (regression).")
 @click.option("--task", type=click.Choice(["classify", "regress"]), default=None,
@@ -327,8 +330,8 @@ def _read_labels(path: Path):
                    "tiles are in several; the .tif when the grid is known) and OUT.json (the metrics).")
 @click.option("--overwrite", is_flag=True)
 def probe(embeddings: Path, year: int | None, bbox: tuple[float, ...] | None, labels_path: Path,
-          label_field: str | None, head: str, task: str | None, split: str, block: int, fraction: float,
-          ignore: str | None, steps: int, seed: int, out: Path | None, overwrite: bool) -> None:
+          label_field: str | None, label_rule: str, head: str, task: str | None, split: str, block: int,
+          fraction: float, ignore: str | None, steps: int, seed: int, out: Path | None, overwrite: bool) -> None:
     """Train a head on EMBEDDINGS (an .npy pair from `stfusion embed infer`, or a geotessera
     embeddings folder) and score it on held-out checkerboard blocks: macro-F1, overall accuracy, the
     F1 of each class and the confusion matrix, or RMSE, MAE and R².
@@ -372,10 +375,10 @@ def probe(embeddings: Path, year: int | None, bbox: tuple[float, ...] | None, la
     if vector is not None:
         from ..io.label_grid import rasterise_labels
 
-        label_maps, counts = rasterise_labels(vector, grids)
+        label_maps, counts = rasterise_labels(vector, grids, rule=label_rule)
         click.echo(counts.line())
         values = () if values is None else values  # unlabelled pixels are NaN; every value is a class
-        extra = {"label_field": label_field, "label_counts": vars(counts)}
+        extra = {"label_field": label_field, "label_rule": label_rule, "label_counts": vars(counts)}
         if vector.names:
             extra["class_names"] = dict(enumerate(vector.names, start=1))
     else:

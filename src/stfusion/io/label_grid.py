@@ -1,9 +1,16 @@
 """Vector labels rasterised onto embedding grids.
 
-Each geometry is reprojected to the grid's CRS. A point labels the pixel it falls in; a polygon
-labels the pixels whose centre lies inside it (rasterio's default rule, ``all_touched=False``),
-so a polygon smaller than a pixel may label none. A pixel given different values by two labels
-is dropped. Labels on no-data pixels (NaN embeddings) are not used.
+Each geometry is reprojected to the grid's CRS. A point labels the pixel it falls in. A polygon
+labels, by ``rule``:
+
+- ``"centre"`` (default): the pixels whose centre lies inside it (rasterio's rule,
+  ``all_touched=False``), so a polygon smaller than a pixel may label none;
+- ``"area"``: the pixels it covers by at least half their area, measured on `AREA_SUBPIXELS` x
+  `AREA_SUBPIXELS` sub-pixel centres (so to 1/64 of a pixel): mixed pixels on a field's edge are
+  dropped unless the field holds most of them.
+
+A pixel given different values by two labels is dropped. Labels on no-data pixels (NaN
+embeddings) are not used.
 """
 
 from __future__ import annotations
@@ -13,10 +20,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from stfusion.core.errors import CRSMismatchError, NoDataError
+from stfusion.core.errors import CRSMismatchError, InvalidParameterError, NoDataError
 
 from .tessera_mosaic import EmbeddingGrid
 from .vector_labels import VectorLabels, coordinates
+
+LABEL_RULES = ("centre", "area")
+AREA_SUBPIXELS = 8
+"""Sub-pixels per pixel side on which the ``area`` rule measures a polygon's cover."""
 
 
 @dataclass(frozen=True)
@@ -51,8 +62,8 @@ def _to_pixel(transform: tuple, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarra
     return a * x + b * y + c, d * x + e * y + f
 
 
-def _polygon_pixels(geometry: dict, transform: tuple, shape: tuple[int, int]) -> np.ndarray:
-    """Flat indexes of the pixels whose centre lies in ``geometry``, rasterised in its own window."""
+def _polygon_pixels(geometry: dict, transform: tuple, shape: tuple[int, int], rule: str) -> np.ndarray:
+    """Flat indexes of the pixels that ``geometry`` labels by ``rule``, rasterised in its own window."""
     from rasterio.features import rasterize
     from rasterio.transform import Affine
 
@@ -61,8 +72,11 @@ def _polygon_pixels(geometry: dict, transform: tuple, shape: tuple[int, int]) ->
     r0, r1 = (int(np.clip(v, 0, shape[0])) for v in (np.floor(rows.min()), np.ceil(rows.max())))
     if c0 >= c1 or r0 >= r1:
         return np.zeros(0, np.int64)
-    mask = rasterize([(geometry, 1)], out_shape=(r1 - r0, c1 - c0), transform=Affine(*transform) @ Affine.translation(c0, r0),
-                     dtype="uint8")
+    k = AREA_SUBPIXELS if rule == "area" else 1
+    window = Affine(*transform) @ Affine.translation(c0, r0) @ Affine.scale(1 / k)
+    mask = rasterize([(geometry, 1)], out_shape=((r1 - r0) * k, (c1 - c0) * k), transform=window, dtype="uint8")
+    if k > 1:
+        mask = mask.reshape(r1 - r0, k, c1 - c0, k).sum(axis=(1, 3), dtype=np.int64) * 2 >= k * k
     rr, cc = np.nonzero(mask)
     return (rr + r0).astype(np.int64) * shape[1] + cc + c0
 
@@ -75,8 +89,8 @@ def _point_pixels(xy: np.ndarray, transform: tuple, shape: tuple[int, int]) -> n
     return np.where(inside, r * shape[1] + c, -1)
 
 
-def _grid_labels(labels: VectorLabels, grid: EmbeddingGrid, keep: np.ndarray, hit: np.ndarray, used: np.ndarray
-                 ) -> tuple[np.ndarray, int]:
+def _grid_labels(labels: VectorLabels, grid: EmbeddingGrid, keep: np.ndarray, hit: np.ndarray, used: np.ndarray,
+                 rule: str = "centre") -> tuple[np.ndarray, int]:
     """(rows, cols) float64 labels on ``grid`` (NaN: none) and the pixels dropped for conflicts;
     marks the labels that reach the grid (``hit``) and a valid pixel of it (``used``)."""
     from rasterio.warp import transform, transform_geom
@@ -99,7 +113,7 @@ def _grid_labels(labels: VectorLabels, grid: EmbeddingGrid, keep: np.ndarray, hi
     if polygons.size:
         geoms = transform_geom(labels.crs, grid.crs, [labels.geometries[i] for i in polygons])
         for i, g in zip(polygons, geoms):
-            covered = _polygon_pixels(g, grid.transform, shape)
+            covered = _polygon_pixels(g, grid.transform, shape, rule)
             pix = covered[valid[covered]]
             hit[i] |= bool(covered.size)
             used[i] |= bool(pix.size)
@@ -113,9 +127,13 @@ def _grid_labels(labels: VectorLabels, grid: EmbeddingGrid, keep: np.ndarray, hi
     return out.reshape(shape), int(np.count_nonzero(lo < hi))
 
 
-def rasterise_labels(labels: VectorLabels, grids: Sequence[EmbeddingGrid]) -> tuple[list[np.ndarray], LabelCounts]:
-    """The labels on each grid, and what became of them. `NoDataError` when none reaches a valid
-    pixel; `CRSMismatchError` when they would only if read as longitude/latitude."""
+def rasterise_labels(labels: VectorLabels, grids: Sequence[EmbeddingGrid], *, rule: str = "centre"
+                     ) -> tuple[list[np.ndarray], LabelCounts]:
+    """The labels on each grid (polygons by ``rule``: "centre" or "area", see the module docstring),
+    and what became of them. `NoDataError` when none reaches a valid pixel; `CRSMismatchError` when
+    they would only if read as longitude/latitude."""
+    if rule not in LABEL_RULES:
+        raise InvalidParameterError(f"label rule {rule!r} is unknown; use one of: {', '.join(LABEL_RULES)}")
     for grid in grids:
         if grid.crs is None or grid.transform is None:
             raise CRSMismatchError("the embedding map has no CRS and transform, so vector labels cannot be placed on "
@@ -125,7 +143,7 @@ def rasterise_labels(labels: VectorLabels, grids: Sequence[EmbeddingGrid]) -> tu
     hit, used = np.zeros(n, bool), np.zeros(n, bool)
     out, conflicts = [], 0
     for grid in grids:
-        lab, c = _grid_labels(labels, grid, keep, hit, used)
+        lab, c = _grid_labels(labels, grid, keep, hit, used, rule)
         out.append(lab)
         conflicts += c
     kinds = {g["type"] == "Point" for g in labels.geometries}
