@@ -50,6 +50,10 @@ def test_bench_on_a_flat_folder(flat: Path, tmp_path: Path):
     errors = [line for line in result.output.splitlines() if line.startswith("stfusion: error:")]
     assert result.exit_code == 2 and len(errors) == 1
     assert "cannot tell fine from coarse for scene_20011125.tif" in errors[0]
+    result = run("bench", "--datasets", flat, "--methods", "nochange", "--fine-pattern", "LE07*", "--coarse-pattern",
+                 "MOD09*", "--out", tmp_path / "patterns")  # the patterns leave the unplaced file out
+    assert result.exit_code == 0, result.output
+    assert "1 run(s) on 1 data set(s)" in result.output
 
 
 @pytest.mark.realdata

@@ -4,6 +4,7 @@ and one-line errors for unreadable products."""
 
 from __future__ import annotations
 
+from datetime import date
 import ast
 from pathlib import Path
 
@@ -17,7 +18,8 @@ from rasterio.warp import transform_bounds
 
 from stfusion.core.errors import BandMismatchError, ExtentMismatchError, FileFormatError
 from stfusion.io import read_scene, write_scene
-from stfusion.io.products import coarse_grid, find_product, reproject_like, scan_products
+from stfusion.io.folder import scan_folder
+from stfusion.io.products import coarse_grid, find_product, reproject_like
 
 import io_products as mk
 from io_products import HLS_L30, LANDSAT_ID, MODIS_500M, S2_TAKE, SINUSOIDAL, UTM
@@ -143,10 +145,53 @@ def test_plain_rasters_and_folders(landsat, tmp_path):
         read_scene(tmp_path / "empty")
 
 
-def test_scan_products_lists_each_product_once(landsat, tmp_path):
+def test_scan_folder_lists_each_product_once_dated_by_the_product(landsat, tmp_path):
     folder, _ = landsat
-    assert scan_products(folder) == [(read_scene(folder).date, folder / f"{LANDSAT_ID}_MTL.txt")]
-    assert scan_products(tmp_path) == [(read_scene(folder).date, folder)]
+    date = read_scene(folder).date
+    assert scan_folder(folder) == [(date, folder / f"{LANDSAT_ID}_MTL.txt")]  # its loose files: one entry
+    assert scan_folder(tmp_path) == [(date, folder)]  # a product folder
+    assert scan_folder(folder, products=False)[0][1].name.endswith("_QA_PIXEL.TIF")  # plain files when asked
+
+
+def _flat_landsat_modis(root: Path, rows: int = 48, cols: int = 48) -> tuple[Path, dict]:
+    """A flat folder: one Landsat C2 L2 product (2020-06-01, a cloud in its QA) and loose MOD09GA
+    exports in sinusoidal on 2020-06-01 and 2020-06-17."""
+    bands = {n: np.full((rows, cols), 12000 + 200 * n, np.uint16) for n in range(1, 8)}
+    qa = np.full((rows, cols), CLEAR, np.uint16)
+    qa[:4, :4] = CLEAR | (1 << 3)  # a cloud
+    mk.landsat(root / LANDSAT_ID, bands, qa)
+    t, srows, scols = _sinusoidal_over((500010.0, 3300000.0 - 30 * rows, 500010.0 + 30 * cols, 3300000.0))
+    for doy, level in (("2020153", 1000), ("2020169", 1500)):
+        sr = {n: np.full((srows, scols), level + 100 * n, np.int16) for n in range(1, 8)}
+        mk.mod09ga(root, sr, np.zeros((srows // 2, scols // 2), np.uint16), t,
+                   stem=f"MOD09GA.A{doy}.h27v06.061.2020155032455")
+    return root, bands
+
+
+def test_a_flat_folder_of_products_gives_pairs_in_the_fine_crs_with_their_masks(tmp_path):
+    from stfusion.io import load_series
+
+    root, _ = _flat_landsat_modis(tmp_path / "flat")
+    series = load_series(root, root)
+    assert series.fine_dates == [date(2020, 6, 1)] and series.coarse_dates == [date(2020, 6, 1), date(2020, 6, 17)]
+    (pair,), (target,) = series.pairs, series.targets
+    assert not pair.fine.mask[:4, :4].any() and pair.fine.mask[10:, 10:].all()  # QA_PIXEL's cloud
+    for coarse in (pair.coarse, target):
+        assert coarse.crs == pair.fine.crs and coarse.transform[0] > pair.fine.transform[0]  # warped, still coarse
+    assert target.data[0].max() > pair.coarse.data[0].max()
+
+
+def test_series_runs_on_a_flat_folder_of_products(tmp_path):
+    from stfusion.parallel.series import run_series
+
+    root, bands = _flat_landsat_modis(tmp_path / "flat")
+    result = run_series("delta", root, root, tmp_path / "out")
+    (written,) = result.outputs.values()
+    pred = read_scene(written)
+    expected = l2_reflectance(bands[4])[20, 20] + (1500 - 1000) * 1e-4  # red: fine + coarse change
+    assert pred.data[2, 20, 20] == pytest.approx(expected, abs=2e-4) and not pred.mask[:4, :4].any()
+    with pytest.raises(FileFormatError, match="is a Landsat C2 L2 product, which is read whole .* not streamed"):
+        run_series("delta", root, root, tmp_path / "streamed", chunk=16)
 
 
 # --- Sentinel-2 L2A -------------------------------------------------------------------------------------------

@@ -96,8 +96,10 @@ def run_bench(
     rerun: bool = False,
     progress: bool = True,
     command: str = "stfusion bench",
+    patterns: tuple[str | None, str | None] = (None, None),
 ) -> BenchResult:
-    """Run ``selection`` (default: every method needing no training) on ``datasets`` (default: all) into ``out``."""
+    """Run ``selection`` (default: every method needing no training) on ``datasets`` (default: all) into
+    ``out``; ``patterns`` (fine, coarse globs) pick the files of folder data sets."""
     out = Path(out)
     check_out(out)
     missing: list[str] = []
@@ -106,7 +108,7 @@ def run_bench(
     selection = selection or Selection()
     sections, records = [], []
     for runs in iter_bench(datasets, out, selection, seed=seed, synthetic_size=synthetic_size, rerun=rerun,
-                           progress=progress):
+                           progress=progress, patterns=patterns):
         figures = _figures(runs)
         sections.append(Section(runs.case.name, runs.case.description, runs.case.ratio, runs.records, figures,
                                 runs.skipped))

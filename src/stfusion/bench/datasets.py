@@ -135,16 +135,17 @@ def _real_stsf(name: str) -> BenchCase:
                      regions={"patch": sim.patch})
 
 
-def _folder(path: Path) -> BenchCase:
+def _folder(path: Path, patterns: tuple[str | None, str | None] = (None, None)) -> BenchCase:
     """A user folder with ``fine/`` and ``coarse/`` subfolders of dated rasters (or one flat folder
-    of both, split by the sensor codes in the names: `stfusion.io.sensors.sensor_role`): the latest date
-    with both images is the target (its fine image the truth), the other such dates the pairs,
-    nearest first. Coarse images on their own grid are area-averaged onto the fine grid (ratio
-    from the transforms); coarse images already on the fine grid need the ratio in ``ratio.txt``."""
+    of both, split by the sensor codes in the names: `stfusion.io.sensors.sensor_role`, or by the
+    fine and coarse glob ``patterns``): the latest date with both images is the target (its fine
+    image the truth), the other such dates the pairs, nearest first. Coarse images on their own
+    grid are area-averaged onto the fine grid (ratio from the transforms); coarse images already on
+    the fine grid need the ratio in ``ratio.txt``."""
     fine, coarse = path / "fine", path / "coarse"
     if not (fine.is_dir() and coarse.is_dir()):
-        fine = coarse = path  # a flat folder: each file placed by the sensor code in its name
-    series = load_series(fine, coarse)
+        fine = coarse = path  # a flat folder: each file placed by the sensor code in its name or a pattern
+    series = load_series(fine, coarse, fine_pattern=patterns[0], coarse_pattern=patterns[1])
     if len(series.pairs) < 2:
         raise DateError(
             f"{path} has {len(series.pairs)} date(s) with both a fine and a coarse image; a bench needs two or more "
@@ -196,8 +197,10 @@ def check_dataset(name: str) -> None:
     raise UnknownParameterError(f"unknown dataset '{name}'; choose from {describe_choices()}")
 
 
-def load_bench_case(name: str, *, seed: int = 0, synthetic_size: int = 240) -> BenchCase:
-    """The `BenchCase` of a data-set name, a synthetic scenario (``seed``, fine size) or a folder path."""
+def load_bench_case(name: str, *, seed: int = 0, synthetic_size: int = 240,
+                    patterns: tuple[str | None, str | None] = (None, None)) -> BenchCase:
+    """The `BenchCase` of a data-set name, a synthetic scenario (``seed``, fine size) or a folder path
+    (its fine and coarse files chosen by the glob ``patterns`` when given)."""
     check_dataset(name)
     if name in SCENARIOS:
         return _synthetic(name, seed=seed, size=synthetic_size)
@@ -205,7 +208,7 @@ def load_bench_case(name: str, *, seed: int = 0, synthetic_size: int = 240) -> B
         return _real_stf(name)
     if name in REAL_STSF:
         return _real_stsf(name)
-    return _folder(Path(name))
+    return _folder(Path(name), patterns)
 
 
 def real_data_available() -> bool:

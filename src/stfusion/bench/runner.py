@@ -234,16 +234,18 @@ def iter_bench(
     synthetic_size: int = 240,
     rerun: bool = False,
     progress: bool = True,
+    patterns: tuple[str | None, str | None] = (None, None),
 ) -> Iterator[DatasetRuns]:
     """Run ``selection`` on each data set in turn (cache in ``out/cache``); yield each set's runs.
 
     ``seed`` and ``synthetic_size`` (fine pixels per side) shape the synthetic scenarios;
-    ``rerun`` recomputes runs that are already recorded.
+    ``rerun`` recomputes runs that are already recorded; ``patterns`` (fine, coarse globs) pick
+    the files of folder data sets.
     """
     names = list(datasets)
     for name in names:
         check_dataset(name)
     cache = RunCache(out)
     for name in tqdm(names, desc="bench", unit="set", disable=not progress):
-        case = load_bench_case(name, seed=seed, synthetic_size=synthetic_size)
+        case = load_bench_case(name, seed=seed, synthetic_size=synthetic_size, patterns=patterns)
         yield _dataset_runs(case, selection, cache, rerun, progress)

@@ -94,6 +94,10 @@ def _variants(items: tuple[str, ...]) -> dict[str, tuple[str, dict[str, str]]]:
 @click.option("--variant", "variants", multiple=True, metavar="METHOD.KEY=VALUE[,KEY=VALUE]",
               help="Also run METHOD with these parameters, as a row of its own labelled 'METHOD, KEY=VALUE' "
                    "(repeatable; an ablation), e.g. --variant dcstsf.seu=false.")
+@click.option("--fine-pattern", default=None, metavar="GLOB",
+              help="Glob of the fine files of folder data sets (e.g. 'LC08*'), instead of the sensor codes.")
+@click.option("--coarse-pattern", default=None, metavar="GLOB",
+              help="Glob of the coarse files of folder data sets (e.g. 'MOD09*').")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the synthetic scenarios.")
 @click.option("--synthetic-size", type=click.IntRange(min=16), default=240, show_default=True,
               help="Fine pixels per side of the synthetic scenarios (ratio 16 from 128, else 8).")
@@ -104,8 +108,8 @@ def _variants(items: tuple[str, ...]) -> dict[str, tuple[str, dict[str, str]]]:
                    "(docs/choosing-a-method.md), <!-- deep-accuracy --> (docs/methods/deep.md), "
                    "<!-- stsf-accuracy -->, <!-- stsf-ablation --> and <!-- stsf-verdict --> (docs/methods/stsf.md).")
 def bench(datasets: tuple[str, ...], methods: tuple[str, ...], out: Path, fit: bool, checkpoints: tuple[str, ...],
-          sets: tuple[str, ...], variants: tuple[str, ...], seed: int, synthetic_size: int, rerun: bool,
-          docs_pages: tuple[Path, ...]) -> None:
+          sets: tuple[str, ...], variants: tuple[str, ...], fine_pattern: str | None, coarse_pattern: str | None,
+          seed: int, synthetic_size: int, rerun: bool, docs_pages: tuple[Path, ...]) -> None:
     """Run methods x data sets and write results tables and a self-contained HTML report.
 
     Every run records every metric, its wall time, peak memory, parameters and versions. A run
@@ -125,7 +129,7 @@ def bench(datasets: tuple[str, ...], methods: tuple[str, ...], out: Path, fit: b
     args = click.get_current_context().meta.get("bench_args", [])
     command = "stfusion bench " + " ".join(shlex.quote(a) for a in args)
     result = run_bench(out, _split(datasets) or None, selection, seed=seed, synthetic_size=synthetic_size,
-                       rerun=rerun, command=command)
+                       rerun=rerun, command=command, patterns=(fine_pattern, coarse_pattern))
     ok = [r for r in result.records if r["status"] == "ok" and r["family"] != "reference program"]
     failed = [r for r in result.records if r["status"] != "ok"]
     cached = sum(1 for r in ok if r.get("cached"))

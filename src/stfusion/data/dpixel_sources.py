@@ -268,7 +268,7 @@ def _shifted(transform: Transform, r0: int) -> Transform:
 def _folder_images(root: Path, pattern: str, scl_suffix: str | None, mask_suffix: str | None
                    ) -> tuple[dict[_dt.date, Path], dict[str, list[tuple[_dt.date, Path]]]]:
     """The dated images of ``root`` (one per date) and the sidecars found per suffix."""
-    everything = scan_folder(root)  # FileFormatError if the folder does not exist
+    everything = scan_folder(root, products=False)  # FileFormatError if the folder does not exist
     if not any(p.is_file() for p in root.glob(pattern)):
         raise FileFormatError(
             f"no file matching '{pattern}' in {root}; put one multi-band GeoTIFF per date in it, "

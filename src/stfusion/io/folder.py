@@ -42,22 +42,39 @@ def _is_raster(path: Path) -> bool:
     return any(s.is_file() or s.with_suffix(".HDR").is_file() for s in siblings)
 
 
-def scan_folder(directory: str | os.PathLike[str], *, pattern: str = "*") -> list[tuple[_dt.date, Path]]:
+def scan_folder(directory: str | os.PathLike[str], *, pattern: str = "*", products: bool = True
+                ) -> list[tuple[_dt.date, Path]]:
     """Every raster in ``directory`` matching the glob ``pattern`` whose name holds a date, sorted by date.
 
     Files without a date are skipped; sidecars (``.hdr``, ``.aux.xml``, ``.ovr``) are ignored and an
-    ENVI data file is recognised by its ``.hdr``.
+    ENVI data file is recognised by its ``.hdr``. With ``products``, a downloaded product
+    (`stfusion.io.products`: a Landsat C2 L2, Sentinel-2 L2A, HLS, MODIS or Sentinel-3 folder, or
+    its files lying loose) is one entry, dated by the product, whose path `read_scene` reads whole
+    with its QA cloud mask; its band and QA files are not listed on their own.
     """
     folder = Path(directory)
     if not folder.is_dir():
         raise FileFormatError(f"folder not found: {folder}; check the path")
-    found = []
+    found, grouped = [], {}
     for path in sorted(folder.glob(pattern)):
-        if path.is_file() and _is_raster(path):
+        product = _product_of(path) if products else None
+        if product is not None:
+            if product.date is not None:
+                grouped.setdefault((product.kind, product.id.upper()), (product.date, path))
+        elif path.is_file() and _is_raster(path):
             date = parse_date(path.name)
             if date is not None:
                 found.append((date, path))
-    return sorted(found, key=lambda item: (item[0], item[1].name))
+    return sorted(found + list(grouped.values()), key=lambda item: (item[0], item[1].name))
+
+
+def _product_of(path: Path):
+    """The product ``path`` belongs to (None for a plain file, or a folder that is no product)."""
+    from .products import find_product
+
+    if path.name.startswith(".") or path.name.lower().endswith(_SIDECARS):
+        return None
+    return find_product(path)
 
 
 def _by_date(
@@ -201,9 +218,14 @@ def load_series(
             f"{sorted(p.name for p in clash)[0]} matches both the fine and the coarse pattern; "
             "give fine_pattern and coarse_pattern that split the folder"
         )
-    pairs = [
-        Pair(read_scene(fine[d], sensor=sensor_fine), read_scene(coarse[d], sensor=sensor_coarse))
-        for d in sorted(fine.keys() & coarse.keys())
-    ]
-    targets = [read_scene(coarse[d], sensor=sensor_coarse) for d in sorted(coarse.keys() - fine.keys())]
+    from .products import to_fine_crs
+
+    fines = {d: read_scene(fine[d], sensor=sensor_fine) for d in sorted(fine.keys() & coarse.keys())}
+    like = next(iter(fines.values())) if fines else read_scene(fine[min(fine)], sensor=sensor_fine)
+
+    def coarse_scene(d: _dt.date) -> Scene:  # a product in another CRS (MODIS sinusoidal) onto the fine CRS
+        return to_fine_crs(coarse[d], read_scene(coarse[d], sensor=sensor_coarse), like)
+
+    pairs = [Pair(f, coarse_scene(d)) for d, f in fines.items()]
+    targets = [coarse_scene(d) for d in sorted(coarse.keys() - fine.keys())]
     return SeriesData(pairs=pairs, targets=targets, fine_dates=sorted(fine), coarse_dates=sorted(coarse))

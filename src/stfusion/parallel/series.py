@@ -244,9 +244,15 @@ class _Images:
         """Pairs and target on the fine grid, and the ratio (inferred from the transforms when the
         coarse images have their own grid)."""
         from ..io import align_to_fine
+        from ..io.products import to_fine_crs
 
-        pairs = [Pair(self.read(f), self.read(c).replace(date=f.date)) for f, c in target.pairs]
-        coarse = self.read(target.coarse).replace(date=date)
+        like = self.read(target.pairs[0][0])
+
+        def coarse_of(item: DatedRaster) -> Scene:  # a product in another CRS (MODIS sinusoidal) in the fine CRS
+            return to_fine_crs(item.path, self.read(item), like)
+
+        pairs = [Pair(self.read(f), coarse_of(c).replace(date=f.date)) for f, c in target.pairs]
+        coarse = coarse_of(target.coarse).replace(date=date)
         task = FusionTask(pairs, coarse, ratio=self.ratio)
         if task.coarse_on_fine_grid:
             return pairs, coarse, task.ratio
@@ -370,6 +376,10 @@ def run_series(
     if clash:
         raise DateError(f"{sorted(clash)[0].name} is both a fine and a coarse image; give fine_pattern=GLOB and "
                         "coarse_pattern=GLOB that split the folder")
+    if chunk is not None:
+        from ..io.products import refuse_streaming
+
+        refuse_streaming([i.path for i in (*fine, *coarse)])
 
     options = dict(dates=None if dates is None else sorted(set(dates)), min_clear=min_clear,
                    coarse_period=coarse_period, ratio=ratio, resample=resample, driver=driver,
@@ -441,9 +451,13 @@ def run_series(
 
 
 def clear_fraction(item: DatedRaster, clear_codes: Sequence[float]) -> float:
-    """Fraction of the pixels of ``item`` that are valid (not nodata, mask value clear), read strip by strip."""
+    """Fraction of the pixels of ``item`` that are valid (not nodata, mask value clear), read strip by
+    strip (a downloaded product is read whole, with its QA mask)."""
+    from ..io.products import find_product
     from ..io.window import MaskedSource, RasterSource
 
+    if find_product(item.path) is not None:
+        return float(np.asarray(read_masked(item.path, item.mask, clear_codes=clear_codes).mask).mean())
     mask = MaskedSource(RasterSource(item.path), item.mask, clear_codes).template.mask
     return float(mask.mean().compute())
 

@@ -8,7 +8,6 @@ files) belongs to a product; `read_scene` reads such a path through `read_produc
 
 from __future__ import annotations
 
-import datetime as _dt
 import os
 from collections.abc import Iterable
 from pathlib import Path
@@ -43,17 +42,6 @@ def find_product(path: str | os.PathLike[str], *, strict: bool = False) -> Produ
     return None
 
 
-def scan_products(directory: str | os.PathLike[str], *, pattern: str = "*") -> list[tuple[_dt.date, Path]]:
-    """One (date, path) per dated product among the entries of ``directory`` matching ``pattern``
-    (product folders, and the first file by name of a product whose files lie loose), sorted by date."""
-    found: dict[tuple[str, str], tuple[_dt.date, Path]] = {}
-    for path in sorted(Path(directory).glob(pattern)):
-        product = find_product(path)
-        if product is not None and product.date is not None:
-            found.setdefault((product.kind, product.id.upper()), (product.date, path))
-    return sorted(found.values(), key=lambda item: (item[0], item[1].name))
-
-
 def to_fine_crs(path: str | os.PathLike[str], scene: Scene, like: Scene) -> Scene:
     """``scene``, read from ``path``, area-averaged into ``like``'s CRS (`reproject_like`) when ``path``
     is a product in another CRS (MODIS sinusoidal). A plain raster is returned as it is, so that a
@@ -74,5 +62,5 @@ def refuse_streaming(paths: Iterable[str | os.PathLike[str]]) -> None:
 
 __all__ = [
     "FUSION_BANDS", "KINDS", "Layer", "Product", "QALayer", "coarse_grid", "find_product", "read_product",
-    "refuse_streaming", "reproject_like", "scan_products", "to_fine_crs",
+    "refuse_streaming", "reproject_like", "to_fine_crs",
 ]
