@@ -228,6 +228,25 @@ def test_sensor_subfolders_give_s1_and_s2_on_one_grid(tmp_path):
         dpixels_of(tmp_path)
 
 
+def test_a_flat_folder_of_s2_and_s1_stacks_reads_as_the_sensor_subfolders(tmp_path):
+    split, flat = tmp_path / "split", tmp_path / "flat"
+    for folder in (split / "s2", split / "s1", flat):
+        folder.mkdir(parents=True)
+    for s2 in (split / "s2", flat):
+        _folder(s2)
+    for s1 in (split / "s1", flat):
+        _tif(s1 / "S1_20191230.tif", np.full((2, 4, 5), -12.5, np.float32), nodata=None)
+        _tif(s1 / "S1_20200220.tif", np.full((2, 4, 5), -11.5, np.float32), nodata=None)
+    want, got = dpixels_of(split), dpixels_of(flat)
+    assert set(got.sensors) == {"s1", "s2"} and got.shape == want.shape
+    for name in ("s1", "s2"):
+        a, b = want.sensors[name], got.sensors[name]
+        assert a.bands == b.bands and np.array_equal(a.doy, b.doy) and np.array_equal(a.valid, b.valid)
+        np.testing.assert_array_equal(a.values, b.values)
+    assert folder_grid(flat).dates == folder_grid(split).dates
+    assert set(dpixels_of(flat, pattern="S2*").sensors) == {"s2"}  # a pattern picks one sensor's stacks
+
+
 def _concat_blocks(read, rows: int, size: int):
     """The blocks of ``size`` rows read by ``read(rows=slice)``, and their d-pixels."""
     return [read(rows=slice(r, min(r + size, rows))) for r in range(0, rows, size)]

@@ -37,6 +37,7 @@ from stfusion.core.errors import (
 )
 from stfusion.core.grid import normalise_crs
 from stfusion.core.scene import Transform, check_finite
+from stfusion.io.dates import parse_date
 from stfusion.io.folder import CFMASK_CLEAR, MASK_SUFFIX, _by_date, _match_mask, _stem, scan_folder
 from stfusion.io.read import (
     _band_indexes,
@@ -454,13 +455,13 @@ def folder_grid(folder: str | os.PathLike[str], **options: Any) -> FolderGrid:
     the first year, as `dpixels_of` would read the folder with ``options``. Raises as the full read
     does when the dates' grids or bands differ (sidecars are checked when blocks are read)."""
     folder = Path(folder)
-    found = {name: folder / name for name in SENSOR_FOLDERS if (folder / name).is_dir()}
+    found = sensor_parts(folder, options.get("pattern"))
     if not found:
         return _series_grid(folder, **options)[0]
-    parts = {name: _series_grid(d, **{**options, "sensor": name}) for name, d in found.items()}
+    parts = {name: _series_grid(d, **{**options, "sensor": name, "pattern": glob}) for name, (d, glob) in found.items()}
     first_name, (first, first_grid) = next(iter(parts.items()))
     for name, (_g, grid) in parts.items():
-        _check_grid((*first_grid[:3], found[first_name]), grid[0], grid[1], grid[2], found[name])
+        _check_grid((*first_grid[:3], found[first_name][0]), grid[0], grid[1], grid[2], found[name][0])
     bands: dict[str, tuple[str, ...]] = {}
     dates: dict[str, tuple[_dt.date, ...]] = {}
     for k, (g, _) in parts.items():  # pooled orbits: one sensor, all dates (bands are checked on reading)
@@ -518,13 +519,29 @@ def dpixels_of(source: str | os.PathLike[str], *, root: str | os.PathLike[str] |
             "or the path of a folder of dated GeoTIFFs"
         )
     folder = Path(source)
-    parts = [d for d in (folder / name for name in SENSOR_FOLDERS) if d.is_dir()]
-    return sensor_folders_dpixels(folder, **options) if parts else geotiff_series_dpixels(folder, **options)
+    several = bool(sensor_parts(folder, options.get("pattern")))
+    return sensor_folders_dpixels(folder, **options) if several else geotiff_series_dpixels(folder, **options)
 
 
 SENSOR_FOLDERS = {"s2": "s2", "s1": "s1", "s1_ascending": "s1", "s1_descending": "s1"}
 """Sub-folders read by `sensor_folders_dpixels`, and the sensor each belongs to: the S1 orbits are
 pooled into one "s1" series as TESSERA pools them (S1 values are read unscaled, e.g. dB)."""
+
+FLAT_SENSORS = {"s2": "[Ss]2*", "s1": "[Ss]1*"}
+"""In a flat folder holding both sensors' stacks, the file-name globs of each (``S2_20200101.tif``,
+``S2A_...``, with the SCL and mask sidecars; ``S1_20200101.tif``, ``S1A_...``)."""
+
+
+def sensor_parts(folder: Path, pattern: str | None = None) -> dict[str, tuple[Path, str]]:
+    """The sensor parts of ``folder`` as {name in `SENSOR_FOLDERS`: (directory, glob)}: its
+    `SENSOR_FOLDERS` sub-folders, or, without them and without a user ``pattern``, its S2 and S1
+    files by `FLAT_SENSORS` when it holds both. Empty for a folder of one sensor's stacks."""
+    found = {name: (folder / name, pattern or "*") for name in SENSOR_FOLDERS if (folder / name).is_dir()}
+    if found or pattern not in (None, "*") or not folder.is_dir():
+        return found
+    flat = {name: (folder, glob) for name, glob in FLAT_SENSORS.items()
+            if any(p.is_file() and parse_date(p.name) for p in folder.glob(glob))}
+    return flat if len(flat) == len(FLAT_SENSORS) else {}
 
 
 def _pooled(parts: dict[str, SensorSeries], where: Path) -> dict[str, SensorSeries]:
@@ -550,21 +567,22 @@ def _pooled(parts: dict[str, SensorSeries], where: Path) -> dict[str, SensorSeri
 def sensor_folders_dpixels(folder: str | os.PathLike[str], *, rows: slice | None = None, **options: Any) -> DPixels:
     """Several sensors on one grid: each sub-folder of ``folder`` named in `SENSOR_FOLDERS` is a
     folder of dated stacks (`geotiff_series_dpixels`; "s2" with its SCL rasters, "s1" unscaled unless
-    ``scale`` is given). ``s1_ascending/`` and ``s1_descending/`` (and ``s1/``) are pooled into one
-    "s1" series in time order, as TESSERA pools the orbits. Days count from 1 January of the
-    earliest first year of the sensors. ``rows=slice(r0, r1)`` reads that block of rows of every
-    sensor (as `geotiff_series_dpixels`). Raises if the sensors' grids differ."""
+    ``scale`` is given), or ``folder`` holds both sensors' stacks side by side (`FLAT_SENSORS`).
+    ``s1_ascending/`` and ``s1_descending/`` (and ``s1/``) are pooled into one "s1" series in time
+    order, as TESSERA pools the orbits. Days count from 1 January of the earliest first year of the
+    sensors. ``rows=slice(r0, r1)`` reads that block of rows of every sensor (as
+    `geotiff_series_dpixels`). Raises if the sensors' grids differ."""
     folder = Path(folder)
-    found = {name: folder / name for name in SENSOR_FOLDERS if (folder / name).is_dir()}
+    found = sensor_parts(folder, options.pop("pattern", None))
     if not found:
-        raise FileFormatError(f"{folder} has none of the sub-folders {', '.join(SENSOR_FOLDERS)}; put each sensor's "
-                              "dated stacks in its own sub-folder")
+        raise FileFormatError(f"{folder} has none of the sub-folders {', '.join(SENSOR_FOLDERS)} and not both S2_* and "
+                              "S1_* stacks; put each sensor's dated stacks in its own sub-folder")
     parts = {name: _series(d, **({"scale": 1.0} if SENSOR_FOLDERS[name] == "s1" else {}) | options
-                           | {"sensor": name, "rows": rows})
-             for name, d in found.items()}
+                           | {"sensor": name, "rows": rows, "pattern": glob})
+             for name, (d, glob) in found.items()}
     first_name, (first, first_grid) = next(iter(parts.items()))
     for name, (_dp, grid) in parts.items():
-        _check_grid((*first_grid[:3], found[first_name]), grid[0], grid[1], grid[2], found[name])
+        _check_grid((*first_grid[:3], found[first_name][0]), grid[0], grid[1], grid[2], found[name][0])
     years = {name: int(dp.extra["first_year"]) for name, (dp, _) in parts.items()}
     start = min(years.values())
     sensors = {}
@@ -592,4 +610,6 @@ __all__ = [
     "scl_valid",
     "sensor_folders_dpixels",
     "SENSOR_FOLDERS",
+    "FLAT_SENSORS",
+    "sensor_parts",
 ]
