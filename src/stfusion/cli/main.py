@@ -17,25 +17,30 @@ from .stsf import stsf
 from .train import train
 
 
-_default_showwarning = warnings.showwarning
+def _one_line(fallback):  # noqa: ANN001, ANN202
+    """A `warnings.showwarning` that prints `ResponseWarning` and `InputWarning` as one line
+    ("stfusion: warning: ...", Python arguments written as flags), `FitReport` as "stfusion: ...",
+    and hands other warnings to ``fallback``."""
 
+    def show(message, category, filename, lineno, file=None, line=None) -> None:  # noqa: ANN001
+        if issubclass(category, (ResponseWarning, InputWarning)):
+            click.echo(f"stfusion: warning: {as_flags(str(message))}", err=True)
+        elif issubclass(category, FitReport):
+            click.echo(f"stfusion: {message}", err=True)
+        else:
+            fallback(message, category, filename, lineno, file, line)
 
-def _one_line(message, category, filename, lineno, file=None, line=None) -> None:  # noqa: ANN001
-    """`ResponseWarning` and `InputWarning` as one line ("stfusion: warning: ...", Python arguments written as
-    flags), `FitReport` as "stfusion: ..."; other warnings as Python prints them."""
-    if issubclass(category, (ResponseWarning, InputWarning)):
-        click.echo(f"stfusion: warning: {as_flags(str(message))}", err=True)
-    elif issubclass(category, FitReport):
-        click.echo(f"stfusion: {message}", err=True)
-    else:
-        _default_showwarning(message, category, filename, lineno, file, line)
+    return show
 
 
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="stfusion")
-def cli() -> None:
+@click.pass_context
+def cli(ctx: click.Context) -> None:
     """stfusion: spatiotemporal, spatial-temporal-spectral and temporal-embedding fusion of remote-sensing images."""
-    warnings.showwarning = _one_line
+    previous = warnings.showwarning
+    warnings.showwarning = _one_line(previous)
+    ctx.call_on_close(lambda: setattr(warnings, "showwarning", previous))  # a command run in-process leaves none
 
 
 for _command in (methods, predict, train, series, stsf, embed, evaluate, bench, demo):
