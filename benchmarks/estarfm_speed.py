@@ -35,13 +35,13 @@ def main() -> None:
     work = args.size * args.size * args.bands
     w = args.half_window
     t0 = time.perf_counter()
-    estarfm(task, half_window=w, workers=1)
+    estarfm(task, half_window=w, threads=1)
     print(f"scene {args.size}x{args.size}x{args.bands}, two pairs, half-window {w}; "
           f"first run incl. Numba compilation/cache load {time.perf_counter() - t0:.2f} s")
     for label, num_similar in (("ESTARFM", None), ("ESTARFM_FAST (20)", 20)):
         rates = {}
         for threads in (1, 2):
-            sec = best_time(lambda: estarfm(task, half_window=w, num_similar=num_similar, workers=threads), args.repeat)
+            sec = best_time(lambda: estarfm(task, half_window=w, num_similar=num_similar, threads=threads), args.repeat)
             rates[threads] = work / sec
             print(f"{label:18s} in memory {threads} thread(s): {sec:7.2f} s  {rates[threads]:12,.0f} pixel-bands/s")
         print(f"{label:18s} in memory speed-up 2 vs 1 threads: {rates[2] / rates[1]:.2f}x")

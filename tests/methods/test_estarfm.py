@@ -145,9 +145,12 @@ def test_block_scope_refuses_tiling(scene):
 def test_public_function_and_thread_count_give_identical_results(scene):
     task = _crop(scene[0], slice(300, 340), slice(0, 30), _masks((40, 30), 3))
     ref = predict("estarfm", task, half_window=5, num_similar=20)
-    for workers in (1, 2, 3):
-        out = estarfm(task, half_window=5, num_similar=20, workers=workers)
+    for threads in (1, 2, 3):
+        out = estarfm(task, half_window=5, num_similar=20, threads=threads)
         assert np.array_equal(out.mask, ref.mask) and np.array_equal(out.data[:, ref.mask], ref.data[:, ref.mask])
+    with pytest.warns(FutureWarning, match="workers= is deprecated; use threads="):
+        old = estarfm(task, half_window=5, num_similar=20, workers=2)
+    assert np.array_equal(old.data[:, ref.mask], ref.data[:, ref.mask])
 
 
 @pytest.mark.parametrize("key, value", [

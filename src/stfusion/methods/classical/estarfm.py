@@ -38,6 +38,7 @@ Deliberate differences from ESTARFM.pro:
 from __future__ import annotations
 
 import os
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Literal
@@ -111,8 +112,8 @@ def _pixels(block: Block) -> np.ndarray:
 
 
 def _run(block: Block, threshold: np.ndarray, f_crit: np.ndarray, params: EstarfmParams,
-         workers: int) -> tuple[np.ndarray, np.ndarray]:
-    """Run the kernel on one block, its rows split over ``workers`` threads (results do not depend on it)."""
+         threads: int) -> tuple[np.ndarray, np.ndarray]:
+    """Run the kernel on one block, its rows split over ``threads`` threads (results do not depend on it)."""
     if block.fine.shape[0] != 2:
         raise ShapeMismatchError(f"estarfm takes exactly 2 pairs, got {block.fine.shape[0]}")
     pix = _pixels(block)
@@ -130,12 +131,12 @@ def _run(block: Block, threshold: np.ndarray, f_crit: np.ndarray, params: Estarf
     def strip(r: tuple[int, int]) -> None:
         estarfm_rows(*args, r[0], r[1], out, ok)
 
-    step = max(1, -(-rows // (4 * workers)))
+    step = max(1, -(-rows // (4 * threads)))
     strips = [(r, min(rows, r + step)) for r in range(0, rows, step)]
-    if workers <= 1 or len(strips) == 1:
+    if threads <= 1 or len(strips) == 1:
         strip((0, rows))
     else:
-        with ThreadPoolExecutor(workers) as pool:
+        with ThreadPoolExecutor(threads) as pool:
             list(pool.map(strip, strips))
     return np.ascontiguousarray(np.moveaxis(out, -1, 0)), ok
 
@@ -144,10 +145,10 @@ def predict_block(block: Block, stats: EstarfmStats, params: EstarfmParams) -> t
     """(data, mask) of one block; windows are truncated at the block edges."""
     if params.stats_scope == "block":
         raise InvalidParameterError("estarfm: stats_scope='block' runs in memory only; use stats_scope=image to tile")
-    return _run(block, stats.threshold, stats.f_crit, params, workers=1)
+    return _run(block, stats.threshold, stats.f_crit, params, threads=1)
 
 
-def _predict_patches(block: Block, params: EstarfmParams, workers: int) -> tuple[np.ndarray, np.ndarray]:
+def _predict_patches(block: Block, params: EstarfmParams, threads: int) -> tuple[np.ndarray, np.ndarray]:
     """The reference program's scheme: independent ``patch_size`` blocks, each with its own thresholds."""
     rows, cols = block.target.shape[1:]
     data = np.full(block.target.shape, np.nan, np.float32)
@@ -159,7 +160,7 @@ def _predict_patches(block: Block, params: EstarfmParams, workers: int) -> tuple
             rs, cs = slice(r, min(rows, r + size)), slice(c, min(cols, c + size))
             sub = block.window(rs, cs)
             threshold = _thresholds(sub.fine, sub.fine_mask, params.num_classes)
-            data[:, rs, cs], mask[rs, cs] = _run(sub, threshold, f_crit, params, workers)
+            data[:, rs, cs], mask[rs, cs] = _run(sub, threshold, f_crit, params, threads)
     return data, mask
 
 
@@ -172,16 +173,16 @@ def _result(task: FusionTask, data: np.ndarray, mask: np.ndarray) -> Scene:
                                   date=task.target.date, name="")
 
 
-def predict(task: FusionTask, params: EstarfmParams, *, workers: int | None = None) -> Scene:
-    """Registry entry point: the whole task in memory, rows spread over ``workers`` threads (default: all cores)."""
+def predict(task: FusionTask, params: EstarfmParams, *, threads: int | None = None) -> Scene:
+    """Registry entry point: the whole task in memory, rows spread over ``threads`` threads (default: all cores)."""
     _check(task)
-    workers = max(1, int(workers or os.cpu_count() or 1))
+    threads = max(1, int(threads or os.cpu_count() or 1))
     block = Block.from_task(task)
     if params.stats_scope == "block":
-        data, mask = _predict_patches(block, params, workers)
+        data, mask = _predict_patches(block, params, threads)
     else:
         st = stats(task, params)
-        data, mask = _run(block, st.threshold, st.f_crit, params, workers)
+        data, mask = _run(block, st.threshold, st.f_crit, params, threads)
     return _result(task, data, mask)
 
 
@@ -190,11 +191,11 @@ def predict_series(tasks: list[FusionTask], params: EstarfmParams, classes: None
     if params.stats_scope == "block":
         return [predict(t, params) for t in tasks]
     st = stats(tasks[0], params)
-    workers = os.cpu_count() or 1
+    threads = os.cpu_count() or 1
     out = []
     for task in tasks:
         _check(task)
-        out.append(_result(task, *_run(Block.from_task(task), st.threshold, st.f_crit, params, workers)))
+        out.append(_result(task, *_run(Block.from_task(task), st.threshold, st.f_crit, params, threads)))
     return out
 
 
@@ -208,11 +209,17 @@ def estarfm(
     num_similar: int | None = None,
     stats_scope: Literal["image", "block"] = "image",
     patch_size: int = 500,
+    threads: int | None = None,
     workers: int | None = None,
 ) -> Scene:
     """ESTARFM prediction of the fine image at the target date from two pairs (see module docstring
-    and `EstarfmParams`). ``num_similar=20`` is ESTARFM_FAST; ``workers`` threads (default: all cores)."""
+    and `EstarfmParams`). ``num_similar=20`` is ESTARFM_FAST; ``threads``: threads (default: all
+    cores). ``workers`` is the deprecated spelling of ``threads``."""
+    if workers is not None:
+        warnings.warn("estarfm: workers= is deprecated; use threads= (as the other methods)", FutureWarning,
+                      stacklevel=2)
+        threads = workers if threads is None else threads
     params = EstarfmParams(half_window=half_window, num_classes=num_classes, data_min=data_min,
                            data_max=data_max, num_similar=num_similar, stats_scope=stats_scope,
                            patch_size=patch_size)
-    return predict(task, params, workers=workers)
+    return predict(task, params, threads=threads)
