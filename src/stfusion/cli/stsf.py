@@ -98,8 +98,8 @@ WL_OPTION = click.option("--wavelengths", type=click.Path(path_type=Path), defau
 @click.option("--device", default=None, help="dcstsf: cpu, cuda or cuda:N.")
 @click.option("--chunk", type=click.IntRange(min=1), default=None,
               help="Stream blocks of about N x N MS pixels from the rasters to the output, resumably "
-                   "(the same output as without it; cnmf factorises each block on its own, so give it 512 "
-                   "or more). E.g. 256.")
+                   "(bicubic, gsa, cascade and dcstsf give the same output as without it; cnmf factorises each "
+                   "block on its own, so give it 512 or more). E.g. 256.")
 @click.option("--workers", type=click.IntRange(min=1), default=None,
               help="Threads of a streamed (--chunk) run; default: all cores.")
 @click.option("--overwrite", is_flag=True, help="Replace an existing output.")

@@ -16,6 +16,7 @@ from stfusion.core.scene import Scene
 from stfusion.core.task import Pair
 
 from .dates import parse_date
+from .products.base import Product
 from .read import read_array, read_scene
 from .sensors import sensor_role
 
@@ -68,7 +69,7 @@ def scan_folder(directory: str | os.PathLike[str], *, pattern: str = "*", produc
     return sorted(found + list(grouped.values()), key=lambda item: (item[0], item[1].name))
 
 
-def _product_of(path: Path):
+def _product_of(path: Path) -> Product | None:
     """The product ``path`` belongs to (None for a plain file, or a folder that is no product)."""
     from .products import find_product
 

@@ -249,7 +249,8 @@ class _Images:
         like = self.read(target.pairs[0][0])
 
         def coarse_of(item: DatedRaster) -> Scene:  # a product in another CRS (MODIS sinusoidal) in the fine CRS
-            return to_fine_crs(item.path, self.read(item), like)
+            self._cache[item.path] = to_fine_crs(item.path, self.read(item), like)  # warped once: then a no-op
+            return self._cache[item.path]
 
         pairs = [Pair(self.read(f), coarse_of(c).replace(date=f.date)) for f, c in target.pairs]
         coarse = coarse_of(target.coarse).replace(date=date)

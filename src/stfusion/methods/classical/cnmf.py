@@ -135,25 +135,21 @@ def stats(source: StsfSource, params: CnmfParams) -> StsfStats:
     return StsfStats(psf, response, psf.kernels(source.ratio))
 
 
-def block_inputs(block: StsfBlock, stats: StsfStats) -> Inputs:
-    """The `Inputs` of the block's HS window (its MS context left out) with the scene's responses."""
+def block_cube(block: StsfBlock, stats: StsfStats, params: CnmfParams, *, target: bool) -> np.ndarray:
+    """CNMF of the block's HS window (its MS context left out, the scene's responses) with the MS
+    image of the prediction date (``target``) or of the HS date, at the block's output pixels."""
     assert stats.psf is not None and stats.response is not None
     fr, fc = block.fine(block.rows, block.cols)
-    target = None if block.ms_target is None else block.ms_target[:, fr, fc]
-    return Inputs(block.hs, block.ms[:, fr, fc], target, block.mask[fr, fc], block.ratio, stats.psf, stats.response)
-
-
-def interior(block: StsfBlock, cube: np.ndarray) -> np.ndarray:
-    """The block's output pixels of a ``cube`` on the fine grid of its HS window."""
+    ms = block.ms_target if target and block.ms_target is not None else block.ms
+    x = Inputs(block.hs, block.ms[:, fr, fc], None, block.mask[fr, fc], block.ratio, stats.psf, stats.response)
+    z = factorise(x, ms[:, fr, fc], params)
     (rows, cols), r = block.local(block.out_rows, block.out_cols), block.ratio
-    return cube[:, rows.start * r:rows.stop * r, cols.start * r:cols.stop * r]
+    return z[:, rows.start * r:rows.stop * r, cols.start * r:cols.stop * r]
 
 
 def predict_block(block: StsfBlock, stats: StsfStats, params: CnmfParams) -> tuple[np.ndarray, np.ndarray]:
     """CNMF of the block's window (see the module docstring) at its output pixels, and their validity."""
-    x = block_inputs(block, stats)
-    z = factorise(x, x.ms if x.ms_target is None else x.ms_target, params)
-    return interior(block, z), out_mask(block)
+    return block_cube(block, stats, params, target=True), out_mask(block)
 
 
 def predict(task: STSFTask, params: CnmfParams) -> Scene:

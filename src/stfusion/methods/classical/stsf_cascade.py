@@ -40,8 +40,7 @@ def stats(source: StsfSource, params: CascadeParams) -> StsfStats:
 def _cnmf_block(block: StsfBlock, stats: StsfStats, params: CascadeParams) -> np.ndarray:
     """Step 1 with the CNMF fuser (its defaults) at t1, plus C (M2 - M1), at the block's output pixels."""
     assert stats.gsa is not None
-    x = cnmf.block_inputs(block, stats)
-    z1 = cnmf.interior(block, cnmf.factorise(x, x.ms, CnmfParams(psf_fwhm=params.psf_fwhm)))
+    z1 = cnmf.block_cube(block, stats, CnmfParams(psf_fwhm=params.psf_fwhm), target=False)
     if block.ms_target is None:
         return z1
     fr, fc = block.fine(block.out_rows, block.out_cols)
